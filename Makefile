@@ -1,0 +1,64 @@
+# Two commands for everyone: `make run` and `make test`. Everything else they need is here.
+VENV      := .venv
+PY        := $(VENV)/bin/python
+FLASK     := FLASK_APP=portal $(VENV)/bin/flask
+STAMP     := $(VENV)/.installed-stamp
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST      ?= 127.0.0.1
+PORT      ?= 5000
+
+.PHONY: install translations db run test test-fast test-pg test-browser browser lint format screenshots clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@if [ -d portal/translations ]; then $(VENV)/bin/pybabel compile -q -d portal/translations; fi
+
+db: install
+	$(FLASK) db upgrade
+	$(FLASK) portal load-demo
+
+run: db
+	@echo ""
+	@echo "  环线培训门户 Ring Route Portal: http://$(HOST):$(PORT)"
+	@echo "  Demo accounts are listed above (one password for all of them)."
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check portal plugins tests bench
+	$(VENV)/bin/ruff format --check portal plugins tests bench
+
+format: install
+	$(VENV)/bin/ruff format portal plugins tests bench
+	$(VENV)/bin/ruff check --fix portal plugins tests bench
+
+# The browser tests need Debian's Chromium; install it when we may (root with apt).
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+	  echo "Chromium not installed: browser tests will be skipped (CI fails instead)."
+
+# SQLite run of everything, then the data tests again on PostgreSQL.
+test: install browser lint test-fast test-pg
+
+test-fast: install
+	$(PY) -m pytest
+
+test-pg: install
+	PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m db
+
+test-browser: install browser
+	$(PY) -m pytest -m browser
+
+screenshots: install browser
+	PORTAL_SCREENSHOTS=docs/screenshots $(PY) -m pytest -m browser
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

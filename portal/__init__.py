@@ -1,0 +1,79 @@
+"""Ring Route Portal: the core Flask application of a cadre-training consortium."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from portal.hookspecs import hookimpl
+
+__all__ = ["create_app", "hookimpl", "migrations_dir"]
+
+
+def migrations_dir() -> str:
+    """The Alembic folder at the top of the project (`migrations/`)."""
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _secret_key(instance_path: str) -> str:
+    """Return the deployment's secret key, generating it into instance/ on first run."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal: config, extensions, plugins, blueprints and CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from portal import config
+
+    app.config.from_object(config.Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+        app.instance_path, "portal.sqlite3"
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("PORTAL")
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+
+    from portal import extensions
+
+    extensions.init_app(app)
+
+    from portal import plugins
+
+    plugins.init_app(app)
+
+    from portal import web
+
+    web.init_app(app)
+
+    from portal.auth.views import bp as auth_bp
+    from portal.catalog.views import bp as catalog_bp
+    from portal.home.views import bp as home_bp
+    from portal.members.views import bp as members_bp
+
+    for bp in (home_bp, auth_bp, members_bp, catalog_bp):
+        app.register_blueprint(bp)
+    plugins.register_plugin_blueprints(app)
+
+    from portal.cli import portal_cli
+
+    app.cli.add_command(portal_cli)
+    return app

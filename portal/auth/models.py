@@ -1,0 +1,86 @@
+"""Accounts: users, their roles and the member institution they act for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.members.models import Member
+from portal.timeutil import UTCDateTime, utcnow
+
+ROLES = {
+    "office": "环线办",
+    "member_admin": "成员单位管理员",
+    "member_staff": "成员单位工作人员",
+    "organizer": "培训班联系人",
+    "trainee": "学员",
+}
+MEMBER_ROLES = ("member_admin", "member_staff")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('office','member_admin','member_staff','organizer','trainee')", name="role"
+        ),
+        CheckConstraint(
+            "(role IN ('member_admin','member_staff')) = (member_id IS NOT NULL)",
+            name="member_roles_have_member",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    unit_name: Mapped[str | None] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Bumped on password change, reset or deactivation: every older session stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session and remember cookie; the version part
+        # makes every existing session invalid when it is bumped.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return ROLES[self.role]
+
+    @property
+    def is_office(self) -> bool:
+        return self.role == "office"
+
+    @property
+    def is_member_user(self) -> bool:
+        return self.role in MEMBER_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

@@ -1,0 +1,175 @@
+"""Log in and out, change your password, and the office's user management."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.auth import services
+from portal.auth.forms import (
+    ActiveForm,
+    ChangePasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    UserCreateForm,
+)
+from portal.errors import NotFound, PermissionDenied, ServiceError
+from portal.extensions import db
+from portal.members.models import Member
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+def _form_error(form, error: ServiceError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "danger")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(f"欢迎，{user.display_name}。", "success")
+            return redirect(_safe_next(request.args.get("next")))
+        flash("用户名或密码不正确，或账号已停用。", "danger")
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("您已退出登录。", "info")
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_own_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ServiceError as error:
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            # The version changed: log in again under it so this session goes on.
+            login_user(current_user._get_current_object(), remember=False)
+            flash("密码已修改，其他设备上的登录已失效。", "success")
+            return redirect(url_for("home.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/change_password.html", form=form), status
+
+
+def _office_only() -> None:
+    if not current_user.is_office:
+        abort(403)
+
+
+def _member_choices() -> list[SelectChoice]:
+    members = db.session.scalars(select(Member).order_by(Member.id))
+    return [SelectChoice(0, "（不属于成员单位）")] + [SelectChoice(m.id, m.name) for m in members]
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@login_required
+def users():
+    _office_only()
+    form = UserCreateForm()
+    form.member_id.choices = _member_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                username=form.username.data,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                password=form.password.data,
+                member_id=form.member_id.data or None,
+                unit_name=form.unit_name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                actor=current_user,
+                must_change_password=True,
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"已创建用户 {user.username}，首次登录时须修改密码。", "success")
+            return redirect(url_for("auth.users"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "auth/users.html", form=form, users=services.list_users(current_user)
+    ), status
+
+
+def _user_or_404(user_id: int):
+    try:
+        return services.get_user(user_id, current_user)
+    except (NotFound, PermissionDenied):
+        abort(404)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user_detail(user_id: int):
+    _office_only()
+    user = _user_or_404(user_id)
+    reset_form = ResetPasswordForm(prefix="reset")
+    if reset_form.submit.data and reset_form.validate_on_submit():
+        try:
+            services.reset_password(user, reset_form.password.data, current_user)
+        except ServiceError as error:
+            _form_error(reset_form, error)
+        else:
+            db.session.commit()
+            flash(f"已重置 {user.username} 的密码，其已有登录全部失效。", "success")
+            return redirect(url_for("auth.user_detail", user_id=user.id))
+    status = 400 if reset_form.is_submitted() and reset_form.errors else 200
+    return (
+        render_template(
+            "auth/user_detail.html", user=user, reset_form=reset_form, active_form=ActiveForm()
+        ),
+        status,
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@login_required
+def user_active(user_id: int):
+    _office_only()
+    user = _user_or_404(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    wanted = request.form.get("active") == "1"
+    try:
+        services.set_active(user, wanted, current_user)
+    except ServiceError as error:
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"已{'启用' if wanted else '停用'}账号 {user.username}。", "success")
+    return redirect(url_for("auth.user_detail", user_id=user.id))

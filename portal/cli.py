@@ -1,0 +1,141 @@
+"""`flask portal …`: users, plugins, sync and the demo consortium from the command line."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from portal import plugins
+from portal.errors import ServiceError
+from portal.extensions import db
+
+
+@click.group("portal")
+def portal_cli() -> None:
+    """Run the consortium portal from the command line."""
+
+
+@portal_cli.command("create-user")
+@click.option("--username", prompt="用户名 (username)")
+@click.option("--name", "display_name", prompt="姓名 (display name)")
+@click.option(
+    "--role",
+    type=click.Choice(["office", "member_admin", "member_staff", "organizer", "trainee"]),
+    default="office",
+    show_default=True,
+)
+@click.option("--member", "member_key", help="Member key, for member_admin / member_staff.")
+@click.option("--unit", "unit_name", help="Sending unit, for organizers and trainees.")
+@click.password_option("--password", prompt="密码 (password)")
+@with_appcontext
+def create_user(username, display_name, role, member_key, unit_name, password) -> None:
+    """Create an account; with no options it asks for the first office account."""
+    from portal.auth.services import create_user as create
+    from portal.members.models import Member
+
+    member_id = None
+    if member_key:
+        member = db.session.scalar(select(Member).where(Member.key == member_key))
+        if member is None:
+            raise click.ClickException(f"没有成员单位 {member_key}（先运行 flask portal sync）")
+        member_id = member.id
+    try:
+        user = create(
+            username=username,
+            display_name=display_name,
+            role=role,
+            password=password,
+            member_id=member_id,
+            unit_name=unit_name,
+        )
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"created {user.username} ({user.role_label})")
+
+
+@portal_cli.command("sync")
+@click.argument("name", required=False)
+@with_appcontext
+def sync(name: str | None) -> None:
+    """Upsert what enabled plugins contribute (all, or plugin NAME). Safe to run again."""
+    from portal.members.services import sync_plugins
+
+    try:
+        reports = sync_plugins(only=name)
+    except KeyError as error:
+        raise click.ClickException(f"没有安装插件 {name}") from error
+    db.session.commit()
+    for r in reports:
+        click.echo(
+            f"{r.plugin}: {r.created} created, {r.updated} updated, {r.retired} retired, "
+            f"{r.unchanged} unchanged, {r.kept_local} kept as edited in the portal"
+        )
+        for problem in r.problems:
+            click.echo(f"  problem: {problem}", err=True)
+
+
+@portal_cli.group("plugins")
+def plugins_cli() -> None:
+    """List, enable and disable member plugins."""
+
+
+@plugins_cli.command("list")
+@with_appcontext
+def plugins_list() -> None:
+    """Every installed plugin: version, institution, state, contributions, last error."""
+    from portal.members.services import plugin_overview
+
+    for row in plugin_overview():
+        c = row.counts
+        click.echo(
+            f"{row.name} {row.version or '-'}  {row.institution}  "
+            f"{'enabled' if row.enabled else 'DISABLED'}  "
+            f"sites={c['sites']} teachers={c['teachers']} courses={c['courses']} "
+            f"event_types={c['event_types']}"
+        )
+        click.echo(f"  hooks: {', '.join(row.hooks)}")
+        if row.state.last_error:
+            when = row.state.last_error_at.isoformat() if row.state.last_error_at else ""
+            click.echo(
+                f"  last error ({row.state.last_error_hook}, {when}): {row.state.last_error}"
+            )
+
+
+def _toggle(name: str, enabled: bool) -> None:
+    try:
+        plugins.set_enabled(name, enabled, by="cli")
+    except KeyError as error:
+        raise click.ClickException(f"没有安装插件 {name}") from error
+    db.session.commit()
+    click.echo(f"{name} {'enabled' if enabled else 'disabled'}")
+
+
+@plugins_cli.command("enable")
+@click.argument("name")
+@with_appcontext
+def plugins_enable(name: str) -> None:
+    """Enable plugin NAME for this deployment."""
+    _toggle(name, True)
+
+
+@plugins_cli.command("disable")
+@click.argument("name")
+@with_appcontext
+def plugins_disable(name: str) -> None:
+    """Disable plugin NAME: its sites take no new bookings, its history stays."""
+    _toggle(name, False)
+
+
+@portal_cli.command("load-demo")
+@with_appcontext
+def load_demo() -> None:
+    """Sync the plugins and create a demo account for every role (idempotent)."""
+    from portal.demo import DEMO_PASSWORD
+    from portal.demo import load_demo as load
+
+    accounts = load()
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for a in accounts:
+        click.echo(f"  {a.username:<28} {a.role}{'  ' + a.member_key if a.member_key else ''}")

@@ -1,0 +1,38 @@
+"""Default settings of the portal; a deployment overrides them in instance/config.py or PORTAL_* env vars."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+class Defaults:
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Flask-Babel: the UI is written in Simplified Chinese; English is switchable.
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    PORTAL_LOCALES = ("zh_Hans_CN", "en")
+    # Sessions: signed cookies that expire; "remember me" keeps a longer cookie.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Bootstrap is served from the installed bootstrap-flask package, never a CDN.
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+    # Minimum length of a password set through the portal.
+    PASSWORD_MIN_LENGTH = 8
+    # werkzeug's hash method; tests use a cheaper one so that they stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"
+    # Length of accepted text fields, to refuse absurd input early.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way (postgres:// or postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,48 @@
+"""The home page and the language switch."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.catalog.models import Course, Teacher, TeachingSite
+from portal.extensions import db
+from portal.members.services import members_with_state
+
+bp = Blueprint("home", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def index():
+    counts = {
+        label: db.session.scalar(
+            select(func.count()).select_from(model).where(model.status == "active")
+        )
+        for label, model in (("sites", TeachingSite), ("teachers", Teacher), ("courses", Course))
+    }
+    return render_template(
+        "home/index.html", members=members_with_state(), counts=counts, user=current_user
+    )
+
+
+@bp.post("/locale")
+def set_locale():
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["PORTAL_LOCALES"]:
+        abort(400)
+    session["locale"] = locale
+    target = request.form.get("next", "")
+    # Only local paths: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("home.index")
+    return redirect(target)

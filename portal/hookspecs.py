@@ -1,0 +1,162 @@
+"""The plugin API: every hook a member plugin can implement, with its markers.
+
+A plugin author writes ``from portal import hookimpl`` and never imports pluggy.
+Hooks are called with keyword arguments; an implementation may accept a subset.
+See docs/plugins.md for a guide with an example of each hook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from portal.auth.models import User
+    from portal.catalog.models import TeachingSite
+    from portal.specs import (
+        CourseSpec,
+        EventTypeSpec,
+        InstitutionSpec,
+        NavItem,
+        ReservationRequest,
+        SiteSpec,
+        TeacherSpec,
+    )
+
+PROJECT = "portal"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def portal_institution() -> InstitutionSpec:
+    """Declare the member institution this plugin brings into the consortium.
+
+    Return one :class:`portal.specs.InstitutionSpec`. Its ``key`` identifies the member
+    for good; names and contacts may change between versions and ``flask portal sync``
+    updates them.
+
+    Example::
+
+        @hookimpl
+        def portal_institution():
+            return InstitutionSpec(key="party_school", name="中共某市委党校",
+                                   short_name="市委党校", kind="party_school")
+    """
+
+
+@hookspec
+def portal_teaching_sites() -> list[SiteSpec]:
+    """Contribute the member's teaching sites (现场教学点) as a list of ``SiteSpec``.
+
+    ``flask portal sync`` upserts them keyed by (plugin, key). A key that disappears from
+    the list marks the site retired (退出); its history is kept.
+
+    Example::
+
+        @hookimpl
+        def portal_teaching_sites():
+            return [SiteSpec(key="memorial", name="某某纪念馆", theme="革命传统", capacity=60)]
+    """
+
+
+@hookspec
+def portal_teachers() -> list[TeacherSpec]:
+    """Contribute the member's teachers (师资) as a list of ``TeacherSpec``.
+
+    Example::
+
+        @hookimpl
+        def portal_teachers():
+            return [TeacherSpec(key="li", name="李老师", kind="full_time", title="教授",
+                                topics=("党史",), shared=True)]
+    """
+
+
+@hookspec
+def portal_courses() -> list[CourseSpec]:
+    """Contribute the member's courses (课程) as a list of ``CourseSpec``.
+
+    ``teacher_keys`` and ``site_key`` refer to keys this same plugin contributes.
+
+    Example::
+
+        @hookimpl
+        def portal_courses():
+            return [CourseSpec(key="spirit", name="杨善洲精神专题", kind="lecture",
+                               teacher_keys=("li",), hours=4)]
+    """
+
+
+@hookspec
+def portal_event_types() -> list[EventTypeSpec]:
+    """Declare the kinds of joint event (联动活动) this member hosts.
+
+    Example::
+
+        @hookimpl
+        def portal_event_types():
+            return [EventTypeSpec(key="guide_contest", name="讲解员大赛")]
+    """
+
+
+@hookspec
+def portal_validate_reservation(reservation: ReservationRequest, site: TeachingSite) -> list[str]:
+    """Judge a reservation of one of this member's sites by the member's own rules.
+
+    The core calls it only on the plugin that owns ``site``. ``reservation`` is a
+    :class:`portal.specs.ReservationRequest` (site, local start and end, group size, guide
+    requested, when it was asked). Return a list of problems in words a user understands
+    (Simplified Chinese); an empty list means the member's rules allow it.
+
+    Example::
+
+        @hookimpl
+        def portal_validate_reservation(reservation, site):
+            if reservation.starts_at.isoweekday() == 1:
+                return [f"{site.name}每周一闭馆。"]
+            return []
+    """
+
+
+@hookspec
+def portal_blueprints() -> list[Blueprint]:
+    """Return Flask blueprints with the member's own pages.
+
+    They are registered at start-up; while the plugin is disabled they answer 404.
+
+    Example::
+
+        bp = Blueprint("party_school", __name__, url_prefix="/m/party-school")
+
+        @hookimpl
+        def portal_blueprints():
+            return [bp]
+    """
+
+
+@hookspec
+def portal_nav_items(user: User) -> list[NavItem]:
+    """Return menu entries (``NavItem``) to show to ``user`` (may be anonymous).
+
+    Example::
+
+        @hookimpl
+        def portal_nav_items(user):
+            return [NavItem(label="党校简介", url="/m/party-school/")]
+    """
+
+
+def hook_names() -> list[str]:
+    """Every hook this module declares, in declaration order."""
+    return [
+        name for name, value in globals().items() if name.startswith("portal_") and callable(value)
+    ]
+
+
+def spec_docstring(name: str) -> str:
+    value: Any = globals()[name]
+    return value.__doc__ or ""

@@ -1,0 +1,10 @@
+"""Forms of the members area (buttons that change state carry a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField("确定")

@@ -1,0 +1,243 @@
+"""The plugin manager: discovery, enable/disable, fault isolation and per-plugin hook calls.
+
+Plugins are found through the entry-point group ``portal.plugins``. Each hook is called
+plugin by plugin, so that one plugin that raises or returns garbage is caught, logged with
+its name and recorded for the office's plugins page while the others still answer.
+Enabled/disabled state lives in the database (``PluginState``) so every worker sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from flask import Blueprint, Flask, abort, current_app, g, has_request_context, request
+from sqlalchemy import select, update
+
+from portal import hookspecs
+from portal.extensions import db
+from portal.members.models import PluginState
+from portal.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "portal.plugins"
+
+
+class PluginHookError(Exception):
+    """A plugin's hook raised or returned something the core cannot use."""
+
+
+@dataclass(frozen=True)
+class InstalledPlugin:
+    name: str
+    version: str
+    distribution: str
+    module: ModuleType
+    hooks: tuple[str, ...]
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager with every entry-point plugin loaded and checked against the specs."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    # A plugin implementing a hook that does not exist fails loudly at start-up.
+    pm.check_pending()
+    return pm
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["portal.plugins"] = make_plugin_manager()
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    return current_app.extensions["portal.plugins"]
+
+
+def installed_plugins() -> list[InstalledPlugin]:
+    """Every plugin registered with this app's manager, sorted by name."""
+    pm = plugin_manager()
+    dists = {plugin: dist for plugin, dist in pm.list_plugin_distinfo()}
+    found = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        dist = dists.get(plugin)
+        hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or []))
+        found.append(
+            InstalledPlugin(
+                name=name,
+                version=dist.version if dist else "",
+                distribution=dist.metadata["name"] if dist else "",
+                module=plugin,
+                hooks=hooks,
+            )
+        )
+    return sorted(found, key=lambda p: p.name)
+
+
+def plugin_names() -> list[str]:
+    return [p.name for p in installed_plugins()]
+
+
+def plugin_states() -> dict[str, PluginState]:
+    """The stored state of each installed plugin; a plugin seen for the first time is enabled."""
+    stored = {s.name: s for s in db.session.scalars(select(PluginState))}
+    return {
+        name: stored.get(name) or PluginState(name=name, enabled=True) for name in plugin_names()
+    }
+
+
+def enabled_plugin_names() -> set[str]:
+    """Names of the installed plugins enabled in this deployment (cached per request)."""
+    if has_request_context() and "enabled_plugins" in g:
+        return g.enabled_plugins
+    disabled = set(
+        db.session.scalars(select(PluginState.name).where(PluginState.enabled.is_(False)))
+    )
+    names = {name for name in plugin_names() if name not in disabled}
+    if has_request_context():
+        g.enabled_plugins = names
+    return names
+
+
+def is_enabled(name: str) -> bool:
+    return name in enabled_plugin_names()
+
+
+def set_enabled(name: str, enabled: bool, by: str) -> PluginState:
+    """Enable or disable an installed plugin for this deployment. The caller commits."""
+    if name not in plugin_names():
+        raise KeyError(name)
+    state = db.session.get(PluginState, name) or PluginState(name=name)
+    state.enabled = enabled
+    state.changed_at = utcnow()
+    state.changed_by = by
+    db.session.add(state)
+    if has_request_context():
+        g.pop("enabled_plugins", None)
+    return state
+
+
+def record_error(name: str, hook: str, error: str) -> None:
+    """Log a plugin's fault and keep it as that plugin's last error.
+
+    Written on a connection of its own, so the error is kept even when the caller's
+    transaction rolls back; a failure to record is logged and never raised.
+    """
+    log.error("plugin %s: hook %s failed: %s", name, hook, error)
+    values = {"last_error": error[-4000:], "last_error_hook": hook, "last_error_at": utcnow()}
+    try:
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA busy_timeout=1000")
+            done = conn.execute(
+                update(PluginState).where(PluginState.name == name).values(**values)
+            )
+            if done.rowcount == 0:
+                conn.execute(
+                    PluginState.__table__.insert().values(name=name, enabled=True, **values)
+                )
+            conn.commit()
+    except Exception:  # recording must never break the page that called the hook
+        log.exception("could not record the error of plugin %s", name)
+
+
+def clear_error(name: str) -> None:
+    state = db.session.get(PluginState, name)
+    if state is not None:
+        state.last_error = state.last_error_hook = state.last_error_at = None
+
+
+def hook_implementations(hook_name: str, only: set[str] | None) -> Iterator[pluggy.HookImpl]:
+    for impl in getattr(plugin_manager().hook, hook_name).get_hookimpls():
+        if only is None or impl.plugin_name in only:
+            yield impl
+
+
+def implements(name: str, hook_name: str) -> bool:
+    """Whether plugin ``name`` has an implementation of ``hook_name``."""
+    return any(True for _ in hook_implementations(hook_name, {name}))
+
+
+def call_each(
+    hook_name: str,
+    *,
+    plugins: set[str] | None = None,
+    include_disabled: bool = False,
+    check: Callable[[Any], Any] | None = None,
+    **kwargs: Any,
+) -> list[tuple[str, Any]]:
+    """Call ``hook_name`` on each enabled plugin (or on ``plugins``) and return (name, result).
+
+    A plugin whose implementation raises, or whose result ``check`` rejects by raising,
+    is left out of the answer and its error is recorded; the others still answer.
+    """
+    allowed = set(plugin_names()) if include_disabled else enabled_plugin_names()
+    if plugins is not None:
+        allowed &= plugins
+    answers = []
+    for impl in hook_implementations(hook_name, allowed):
+        try:
+            result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            if check is not None:
+                result = check(result)
+        except Exception as exc:
+            if isinstance(exc, PluginHookError):
+                detail = str(exc)
+            else:
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                log.debug("traceback of plugin %s", impl.plugin_name, exc_info=True)
+            record_error(impl.plugin_name, hook_name, detail)
+            continue
+        answers.append((impl.plugin_name, result))
+    return answers
+
+
+def list_of(kind: type) -> Callable[[Any], list]:
+    """A ``check`` for call_each: the result must be a list (or tuple) of ``kind``."""
+
+    def check(result: Any) -> list:
+        if result is None:
+            return []
+        if not isinstance(result, list | tuple) or not all(isinstance(x, kind) for x in result):
+            raise PluginHookError(
+                f"返回值应为 {kind.__name__} 的列表，实际为 {type(result).__name__}"
+            )
+        return list(result)
+
+    return check
+
+
+def one_of(kind: type) -> Callable[[Any], Any]:
+    """A ``check`` for call_each: the result must be one ``kind``."""
+
+    def check(result: Any) -> Any:
+        if not isinstance(result, kind):
+            raise PluginHookError(f"返回值应为 {kind.__name__}，实际为 {type(result).__name__}")
+        return result
+
+    return check
+
+
+def register_plugin_blueprints(app: Flask) -> None:
+    """Register every installed plugin's blueprints; they answer 404 while it is disabled."""
+    owners: dict[str, str] = {}
+    with app.app_context():
+        for name, blueprints in call_each(
+            "portal_blueprints", include_disabled=True, check=list_of(Blueprint)
+        ):
+            for bp in blueprints:
+                app.register_blueprint(bp)
+                owners[bp.name] = name
+
+    @app.before_request
+    def _plugin_pages_need_enabled_plugin() -> None:
+        for bp_name in request.blueprints:
+            if bp_name in owners and not is_enabled(owners[bp_name]):
+                abort(404)

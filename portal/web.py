@@ -1,0 +1,139 @@
+"""Cross-cutting web wiring: user loading, the menu, error pages, headers and locale."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from portal import plugins
+from portal.extensions import login_manager
+from portal.specs import NavItem
+
+log = logging.getLogger(__name__)
+
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的操作",
+    413: "上传内容过大",
+    429: "操作过于频繁",
+    500: "服务器出错了",
+}
+ERROR_HINTS = {
+    400: "提交的内容无法处理，请返回检查后重试。",
+    403: "您的账号无权访问此页面。如需权限，请联系环线办。",
+    404: "您要找的页面不存在或已被移除。",
+    405: "该页面不支持这种操作。",
+    413: "上传的文件或提交的内容超过了允许的大小。",
+    429: "请稍后再试。",
+    500: "服务器处理请求时出错，我们已记录此问题。请稍后再试。",
+}
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    from portal.auth.services import load_session_user
+
+    return load_session_user(session_id)
+
+
+def core_nav_items(user) -> list[NavItem]:
+    """The core menu for this user; plugin entries are appended after it."""
+    items = [
+        NavItem("首页", url_for("home.index")),
+        NavItem("教学点", url_for("catalog.sites")),
+        NavItem("成员单位", url_for("members.index")),
+    ]
+    if user.is_authenticated and user.is_office:
+        items.append(
+            NavItem(
+                "管理",
+                "#",
+                children=[
+                    NavItem("用户管理", url_for("auth.users")),
+                    NavItem("插件", url_for("members.plugins_page")),
+                ],
+            )
+        )
+    return items
+
+
+def nav_items() -> list[NavItem]:
+    items = core_nav_items(current_user)
+    for _, extra in plugins.call_each(
+        "portal_nav_items", check=plugins.list_of(NavItem), user=current_user
+    ):
+        items.extend(extra)
+    return items
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.filters["date"] = lambda value: format_date(value, "yyyy-MM-dd") if value else ""
+    app.jinja_env.filters["datetime"] = lambda value: (
+        format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    )
+
+    @app.before_request
+    def _request_setup():
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+        session.permanent = True
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint
+            not in {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
+            and not (request.endpoint or "").endswith(".static")
+        ):
+            flash("您的密码已被重置，请先设置新密码。", "warning")
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Request-ID", g.get("request_id", ""))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return {
+                "error": ERROR_TITLES.get(error.code, error.name),
+                "status": error.code,
+            }, error.code
+        return (
+            render_template(
+                "error.html",
+                code=error.code,
+                title=ERROR_TITLES.get(error.code, error.name),
+                hint=ERROR_HINTS.get(error.code, error.description),
+            ),
+            error.code,
+        )
+
+    @app.errorhandler(Exception)
+    def _server_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return _http_error(error)
+        log.exception("request %s failed", g.get("request_id", "-"))
+        from portal.extensions import db
+
+        db.session.rollback()
+        return (
+            render_template("error.html", code=500, title=ERROR_TITLES[500], hint=ERROR_HINTS[500]),
+            500,
+        )
