@@ -122,3 +122,11 @@ def login(client: FlaskClient, username: str, password: str = "huanxian2026", **
     return client.post(
         "/login", data={"username": username, "password": password, **extra}, follow_redirects=True
     )
+
+
+def fresh_database_url(tmp_path) -> Iterator[str]:
+    """A new, empty database of the kind under test (for migrations and restores)."""
+    if PG_URL:
+        yield from _postgres_database()
+    else:
+        yield "sqlite:///" + str(tmp_path / "fresh.sqlite3")
