@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST      ?= 127.0.0.1
 PORT      ?= 5000
 
-.PHONY: install translations db run test test-fast test-pg test-browser browser lint format screenshots clean
+.PHONY: install translations messages db run test test-fast test-pg test-browser browser lint format screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,7 +18,16 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	@if [ -d portal/translations ]; then $(VENV)/bin/pybabel compile -q -d portal/translations; fi
+	@if [ -d portal/translations ]; then $(VENV)/bin/pybabel -q compile -d portal/translations; fi
+
+# After adding or changing UI text: re-extract every _()/_l()/pgettext() string (babel.cfg) and
+# merge it into the English catalogue, then translate the new or fuzzy entries in
+# portal/translations/en/LC_MESSAGES/messages.po (message ids are the Chinese text).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --add-comments=TRANSLATORS: \
+	  --project="Ring Route Portal" -o $(VENV)/messages.pot .
+	$(VENV)/bin/pybabel -q update -i $(VENV)/messages.pot -d portal/translations --ignore-obsolete
+	rm -f $(VENV)/messages.pot
 
 db: install
 	$(FLASK) db upgrade

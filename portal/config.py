@@ -11,6 +11,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     PORTAL_LOCALES = ("zh_Hans_CN", "en")
+    # Relative to the app's root_path (portal/): portal/translations/en/LC_MESSAGES/messages.po.
+    # Message ids are the Chinese text, so zh_Hans_CN needs no catalogue.
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
     # Sessions: signed cookies that expire; "remember me" keeps a longer cookie.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     REMEMBER_COOKIE_DURATION = timedelta(days=14)

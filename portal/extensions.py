@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
-from flask_babel import Babel
+from flask import Flask, has_request_context, session
+from flask_babel import Babel, lazy_gettext
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -36,11 +36,15 @@ bootstrap = Bootstrap5()
 
 
 def select_locale() -> str:
-    """The locale the user switched to (kept in the session), else Simplified Chinese."""
+    """The locale the user switched to (kept in the session), else Simplified Chinese.
+
+    Outside a request (the CLI, services called in a bare app context) there is no
+    session: the default locale is used.
+    """
     from flask import current_app
 
     choices = current_app.config["PORTAL_LOCALES"]
-    chosen = session.get("locale")
+    chosen = session.get("locale") if has_request_context() else None
     return chosen if chosen in choices else choices[0]
 
 
@@ -62,7 +66,9 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=migrations_dir(), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    # Translated when Flask-Login flashes it (a lazy string cannot go into the session).
+    login_manager.login_message = lazy_gettext("请先登录。")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"
     csrf.init_app(app)

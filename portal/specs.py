@@ -5,14 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from flask_babel import lazy_gettext as _l
+
+# Kinds and their display labels. The labels are lazy: translated into the current locale
+# whenever they are shown (plugins only use the keys).
 INSTITUTION_KINDS = {
-    "party_school": "党校",
-    "cadre_college": "干部学院",
-    "training_base": "干部教育培训基地",
+    "party_school": _l("党校"),
+    "cadre_college": _l("干部学院"),
+    "training_base": _l("干部教育培训基地"),
 }
-TEACHER_KINDS = {"full_time": "专职", "part_time": "兼职"}
-COURSE_KINDS = {"lecture": "专题讲座", "onsite": "现场教学", "case": "案例教学", "seminar": "研讨"}
+TEACHER_KINDS = {"full_time": _l("专职"), "part_time": _l("兼职")}
+COURSE_KINDS = {
+    "lecture": _l("专题讲座"),
+    "onsite": _l("现场教学"),
+    "case": _l("案例教学"),
+    "seminar": _l("研讨"),
+}
+# Chinese weekday names, for plugins that write their own (Chinese) messages: not translated.
 WEEKDAY_NAMES = {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五", 6: "周六", 7: "周日"}
+# The same names for display in the portal, translated into the current locale.
+WEEKDAY_LABELS = {
+    1: _l("周一"),
+    2: _l("周二"),
+    3: _l("周三"),
+    4: _l("周四"),
+    5: _l("周五"),
+    6: _l("周六"),
+    7: _l("周日"),
+}
 
 
 @dataclass(frozen=True)

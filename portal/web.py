@@ -7,6 +7,8 @@ import uuid
 
 from flask import Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -17,22 +19,22 @@ from portal.specs import NavItem
 log = logging.getLogger(__name__)
 
 ERROR_TITLES = {
-    400: "请求有误",
-    403: "没有权限",
-    404: "页面不存在",
-    405: "不支持的操作",
-    413: "上传内容过大",
-    429: "操作过于频繁",
-    500: "服务器出错了",
+    400: _l("请求有误"),
+    403: _l("没有权限"),
+    404: _l("页面不存在"),
+    405: _l("不支持的操作"),
+    413: _l("上传内容过大"),
+    429: _l("操作过于频繁"),
+    500: _l("服务器出错了"),
 }
 ERROR_HINTS = {
-    400: "提交的内容无法处理，请返回检查后重试。",
-    403: "您的账号无权访问此页面。如需权限，请联系环线办。",
-    404: "您要找的页面不存在或已被移除。",
-    405: "该页面不支持这种操作。",
-    413: "上传的文件或提交的内容超过了允许的大小。",
-    429: "请稍后再试。",
-    500: "服务器处理请求时出错，我们已记录此问题。请稍后再试。",
+    400: _l("提交的内容无法处理，请返回检查后重试。"),
+    403: _l("您的账号无权访问此页面。如需权限，请联系环线办。"),
+    404: _l("您要找的页面不存在或已被移除。"),
+    405: _l("该页面不支持这种操作。"),
+    413: _l("上传的文件或提交的内容超过了允许的大小。"),
+    429: _l("请稍后再试。"),
+    500: _l("服务器处理请求时出错，我们已记录此问题。请稍后再试。"),
 }
 
 
@@ -46,18 +48,18 @@ def _load_user(session_id: str):
 def core_nav_items(user) -> list[NavItem]:
     """The core menu for this user; plugin entries are appended after it."""
     items = [
-        NavItem("首页", url_for("home.index")),
-        NavItem("教学点", url_for("catalog.sites")),
-        NavItem("成员单位", url_for("members.index")),
+        NavItem(_("首页"), url_for("home.index")),
+        NavItem(_("教学点"), url_for("catalog.sites")),
+        NavItem(_("成员单位"), url_for("members.index")),
     ]
     if user.is_authenticated and user.is_office:
         items.append(
             NavItem(
-                "管理",
+                _("管理"),
                 "#",
                 children=[
-                    NavItem("用户管理", url_for("auth.users")),
-                    NavItem("插件", url_for("members.plugins_page")),
+                    NavItem(_("用户管理"), url_for("auth.users")),
+                    NavItem(_("插件"), url_for("members.plugins_page")),
                 ],
             )
         )
@@ -66,7 +68,7 @@ def core_nav_items(user) -> list[NavItem]:
 
 def nav_items() -> list[NavItem]:
     items = core_nav_items(current_user)
-    for _, extra in plugins.call_each(
+    for _plugin, extra in plugins.call_each(
         "portal_nav_items", check=plugins.list_of(NavItem), user=current_user
     ):
         items.extend(extra)
@@ -91,7 +93,7 @@ def init_app(app: Flask) -> None:
             not in {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
             and not (request.endpoint or "").endswith(".static")
         ):
-            flash("您的密码已被重置，请先设置新密码。", "warning")
+            flash(_("您的密码已被重置，请先设置新密码。"), "warning")
             return redirect(url_for("auth.change_password"))
         return None
 
@@ -112,7 +114,7 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException):
         if request.path.startswith("/api/"):
             return {
-                "error": ERROR_TITLES.get(error.code, error.name),
+                "error": str(ERROR_TITLES.get(error.code, error.name)),
                 "status": error.code,
             }, error.code
         return (

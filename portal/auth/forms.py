@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,49 +19,57 @@ from portal.auth.models import ROLES
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=64)])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码。"), Length(max=128)])
-    remember = BooleanField("记住我（14 天内免登录）")
-    submit = SubmitField("登录")
+    username = StringField(
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=64)]
+    )
+    password = PasswordField(
+        _l("密码"), validators=[DataRequired(_l("请输入密码。")), Length(max=128)]
+    )
+    remember = BooleanField(_l("记住我（14 天内免登录）"))
+    submit = SubmitField(_l("登录"))
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "当前密码", validators=[DataRequired("请输入当前密码。"), Length(max=128)]
+        _l("当前密码"), validators=[DataRequired(_l("请输入当前密码。")), Length(max=128)]
     )
     new_password = PasswordField(
-        "新密码", validators=[DataRequired("请输入新密码。"), Length(max=128)]
+        _l("新密码"), validators=[DataRequired(_l("请输入新密码。")), Length(max=128)]
     )
     confirm = PasswordField(
-        "确认新密码",
+        _l("确认新密码"),
         validators=[
-            DataRequired("请再次输入新密码。"),
-            EqualTo("new_password", "两次输入的新密码不一致。"),
+            DataRequired(_l("请再次输入新密码。")),
+            EqualTo("new_password", _l("两次输入的新密码不一致。")),
         ],
     )
-    submit = SubmitField("修改密码")
+    submit = SubmitField(_l("修改密码"))
 
 
 class UserCreateForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请填写用户名。"), Length(max=64)])
-    display_name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=64)])
-    role = SelectField("角色", choices=[SelectChoice(k, v) for k, v in ROLES.items()])
-    member_id = SelectField("所属成员单位", coerce=int, validators=[Optional()])
-    unit_name = StringField("所在单位（培训班联系人、学员填写）", validators=[Length(max=128)])
-    email = EmailField("电子邮箱", validators=[Optional(), Length(max=254)])
-    phone = StringField("电话", validators=[Length(max=32)])
-    password = PasswordField(
-        "初始密码", validators=[DataRequired("请设置初始密码。"), Length(max=128)]
+    username = StringField(
+        _l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(max=64)]
     )
-    submit = SubmitField("创建用户")
+    display_name = StringField(
+        _l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=64)]
+    )
+    role = SelectField(_l("角色"), choices=[SelectChoice(k, v) for k, v in ROLES.items()])
+    member_id = SelectField(_l("所属成员单位"), coerce=int, validators=[Optional()])
+    unit_name = StringField(_l("所在单位（培训班联系人、学员填写）"), validators=[Length(max=128)])
+    email = EmailField(_l("电子邮箱"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("电话"), validators=[Length(max=32)])
+    password = PasswordField(
+        _l("初始密码"), validators=[DataRequired(_l("请设置初始密码。")), Length(max=128)]
+    )
+    submit = SubmitField(_l("创建用户"))
 
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
-        "临时密码", validators=[DataRequired("请设置临时密码。"), Length(max=128)]
+        _l("临时密码"), validators=[DataRequired(_l("请设置临时密码。")), Length(max=128)]
     )
-    submit = SubmitField("重置密码")
+    submit = SubmitField(_l("重置密码"))
 
 
 class ActiveForm(FlaskForm):
-    submit = SubmitField("确定")
+    submit = SubmitField(_l("确定"))

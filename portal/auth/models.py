@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,12 +15,13 @@ from portal.extensions import db
 from portal.members.models import Member
 from portal.timeutil import UTCDateTime, utcnow
 
+# Labels are lazy: translated into the current locale whenever they are shown.
 ROLES = {
-    "office": "环线办",
-    "member_admin": "成员单位管理员",
-    "member_staff": "成员单位工作人员",
-    "organizer": "培训班联系人",
-    "trainee": "学员",
+    "office": _l("环线办"),
+    "member_admin": _l("成员单位管理员"),
+    "member_staff": _l("成员单位工作人员"),
+    "organizer": _l("培训班联系人"),
+    "trainee": _l("学员"),
 }
 MEMBER_ROLES = ("member_admin", "member_staff")
 
@@ -72,7 +74,7 @@ class User(UserMixin, db.Model):
 
     @property
     def role_label(self) -> str:
-        return ROLES[self.role]
+        return str(ROLES[self.role])
 
     @property
     def is_office(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.auth.models import MEMBER_ROLES, ROLES, User
@@ -21,16 +22,16 @@ def _min_length() -> int:
 
 
 def password_problems(password: str, username: str = "") -> list[str]:
-    """Why a new password is not acceptable, in Chinese; [] when it is."""
+    """Why a new password is not acceptable, in the current locale; [] when it is."""
     problems = []
     if len(password) < _min_length():
-        problems.append(f"密码至少需要 {_min_length()} 个字符。")
+        problems.append(_("密码至少需要 %(count)s 个字符。", count=_min_length()))
     if len(password) > 128:
-        problems.append("密码不能超过 128 个字符。")
+        problems.append(_("密码不能超过 128 个字符。"))
     if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        problems.append("密码须同时包含字母和数字。")
+        problems.append(_("密码须同时包含字母和数字。"))
     if username and password.lower() == username.lower():
-        problems.append("密码不能与用户名相同。")
+        problems.append(_("密码不能与用户名相同。"))
     return problems
 
 
@@ -45,7 +46,7 @@ def authenticate(username: str, password: str) -> User | None:
 
 def load_session_user(session_id: str) -> User | None:
     """The user of a session or remember cookie, if its version still holds."""
-    user_id, _, version = session_id.partition(":")
+    user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(user_id))
@@ -56,7 +57,7 @@ def load_session_user(session_id: str) -> User | None:
 
 def _require_office(actor: User | None) -> None:
     if actor is not None and not actor.is_office:
-        raise PermissionDenied("只有环线办可以管理用户账号。")
+        raise PermissionDenied(_("只有环线办可以管理用户账号。"))
 
 
 def create_user(
@@ -77,19 +78,19 @@ def create_user(
     username = username.strip()
     display_name = display_name.strip()
     if not USERNAME_PATTERN.match(username):
-        raise ServiceError("用户名须为 3–64 位字母、数字或 _ . -", "username")
+        raise ServiceError(_("用户名须为 3–64 位字母、数字或 _ . -"), "username")
     if not display_name or len(display_name) > 64:
-        raise ServiceError("请填写姓名（不超过 64 个字符）。", "display_name")
+        raise ServiceError(_("请填写姓名（不超过 64 个字符）。"), "display_name")
     if role not in ROLES:
-        raise ServiceError("请选择有效的角色。", "role")
+        raise ServiceError(_("请选择有效的角色。"), "role")
     if role in MEMBER_ROLES:
         if member_id is None or db.session.get(Member, member_id) is None:
-            raise ServiceError("成员单位的管理员和工作人员必须选择所属成员单位。", "member_id")
+            raise ServiceError(_("成员单位的管理员和工作人员必须选择所属成员单位。"), "member_id")
     else:
         member_id = None
     taken = db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
     if taken is not None:
-        raise ServiceError("该用户名已被使用。", "username")
+        raise ServiceError(_("该用户名已被使用。"), "username")
     problems = password_problems(password, username)
     if problems:
         raise ServiceError(" ".join(problems), "password")
@@ -113,19 +114,19 @@ def get_user(user_id: int, actor: User) -> User:
     _require_office(actor)
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("没有这个用户。")
+        raise NotFound(_("没有这个用户。"))
     return user
 
 
 def change_own_password(user: User, current: str, new: str) -> None:
     """The user changes their password; every other session of theirs ends. The caller commits."""
     if not user.check_password(current):
-        raise ServiceError("当前密码不正确。", "current_password")
+        raise ServiceError(_("当前密码不正确。"), "current_password")
     problems = password_problems(new, user.username)
     if problems:
         raise ServiceError(" ".join(problems), "new_password")
     if user.check_password(new):
-        raise ServiceError("新密码不能与当前密码相同。", "new_password")
+        raise ServiceError(_("新密码不能与当前密码相同。"), "new_password")
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1
@@ -146,7 +147,7 @@ def set_active(user: User, active: bool, actor: User) -> None:
     """Enable or disable an account; disabling ends all its sessions at once."""
     _require_office(actor)
     if user.id == actor.id and not active:
-        raise ServiceError("不能停用自己的账号。")
+        raise ServiceError(_("不能停用自己的账号。"))
     if user.active != active:
         user.active = active
         user.session_version += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -46,9 +47,9 @@ def login():
         if user is not None:
             db.session.commit()
             login_user(user, remember=form.remember.data)
-            flash(f"欢迎，{user.display_name}。", "success")
+            flash(_("欢迎，%(name)s。", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
-        flash("用户名或密码不正确，或账号已停用。", "danger")
+        flash(_("用户名或密码不正确，或账号已停用。"), "danger")
         return render_template("auth/login.html", form=form), 401
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
@@ -57,7 +58,7 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
-    flash("您已退出登录。", "info")
+    flash(_("您已退出登录。"), "info")
     return redirect(url_for("home.index"))
 
 
@@ -76,7 +77,7 @@ def change_password():
             db.session.commit()
             # The version changed: log in again under it so this session goes on.
             login_user(current_user._get_current_object(), remember=False)
-            flash("密码已修改，其他设备上的登录已失效。", "success")
+            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(url_for("home.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/change_password.html", form=form), status
@@ -89,7 +90,9 @@ def _office_only() -> None:
 
 def _member_choices() -> list[SelectChoice]:
     members = db.session.scalars(select(Member).order_by(Member.id))
-    return [SelectChoice(0, "（不属于成员单位）")] + [SelectChoice(m.id, m.name) for m in members]
+    return [SelectChoice(0, _("（不属于成员单位）"))] + [
+        SelectChoice(m.id, m.name) for m in members
+    ]
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
@@ -117,7 +120,10 @@ def users():
             _form_error(form, error)
         else:
             db.session.commit()
-            flash(f"已创建用户 {user.username}，首次登录时须修改密码。", "success")
+            flash(
+                _("已创建用户 %(username)s，首次登录时须修改密码。", username=user.username),
+                "success",
+            )
             return redirect(url_for("auth.users"))
     status = 400 if form.is_submitted() else 200
     return render_template(
@@ -145,7 +151,10 @@ def user_detail(user_id: int):
             _form_error(reset_form, error)
         else:
             db.session.commit()
-            flash(f"已重置 {user.username} 的密码，其已有登录全部失效。", "success")
+            flash(
+                _("已重置 %(username)s 的密码，其已有登录全部失效。", username=user.username),
+                "success",
+            )
             return redirect(url_for("auth.user_detail", user_id=user.id))
     status = 400 if reset_form.is_submitted() and reset_form.errors else 200
     return (
@@ -171,5 +180,8 @@ def user_active(user_id: int):
         flash(error.message, "danger")
     else:
         db.session.commit()
-        flash(f"已{'启用' if wanted else '停用'}账号 {user.username}。", "success")
+        if wanted:
+            flash(_("已启用账号 %(username)s。", username=user.username), "success")
+        else:
+            flash(_("已停用账号 %(username)s。", username=user.username), "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))

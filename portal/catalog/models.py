@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -20,10 +22,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.members.models import Member
-from portal.specs import COURSE_KINDS, TEACHER_KINDS, WEEKDAY_NAMES
+from portal.specs import COURSE_KINDS, TEACHER_KINDS, WEEKDAY_LABELS
 from portal.timeutil import UTCDateTime, utcnow
 
-STATUSES = {"active": "启用", "suspended": "暂停", "retired": "退出"}
+# Labels are lazy: translated into the current locale whenever they are shown.
+STATUSES = {"active": _l("启用"), "suspended": _l("暂停"), "retired": _l("退出")}
 
 
 class CatalogItem:
@@ -43,7 +46,7 @@ class CatalogItem:
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return str(STATUSES.get(self.status, self.status))
 
 
 def _catalog_args(table: str) -> tuple:
@@ -83,7 +86,8 @@ class TeachingSite(CatalogItem, db.Model):
 
     @property
     def open_days_label(self) -> str:
-        return "、".join(WEEKDAY_NAMES[int(d)] for d in self.open_weekdays)
+        # TRANSLATORS: separator between the names of the days a site opens.
+        return _("、").join(str(WEEKDAY_LABELS[int(d)]) for d in self.open_weekdays)
 
 
 course_teachers = Table(
@@ -119,7 +123,7 @@ class Teacher(CatalogItem, db.Model):
 
     @property
     def kind_label(self) -> str:
-        return TEACHER_KINDS.get(self.kind, self.kind)
+        return str(TEACHER_KINDS.get(self.kind, self.kind))
 
 
 class Course(CatalogItem, db.Model):
@@ -148,7 +152,7 @@ class Course(CatalogItem, db.Model):
 
     @property
     def kind_label(self) -> str:
-        return COURSE_KINDS.get(self.kind, self.kind)
+        return str(COURSE_KINDS.get(self.kind, self.kind))
 
 
 class EventType(CatalogItem, db.Model):

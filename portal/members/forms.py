@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 
 class ConfirmForm(FlaskForm):
-    submit = SubmitField("确定")
+    submit = SubmitField(_l("确定"))

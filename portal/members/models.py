@@ -34,7 +34,7 @@ class Member(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return INSTITUTION_KINDS.get(self.kind, self.kind)
+        return str(INSTITUTION_KINDS.get(self.kind, self.kind))
 
     def __repr__(self) -> str:
         return f"<Member {self.key}>"

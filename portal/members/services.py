@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import plugins
@@ -353,7 +354,7 @@ def plugin_overview() -> list[PluginRow]:
             name=p.name,
             version=p.version,
             distribution=p.distribution,
-            institution=institutions.get(p.name, "（尚未同步）"),
+            institution=institutions.get(p.name) or _("（尚未同步）"),
             enabled=states[p.name].enabled,
             hooks=p.hooks,
             counts={

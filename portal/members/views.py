@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import plugins
@@ -43,7 +44,10 @@ def plugin_toggle(name: str, action: str):
     except KeyError:
         abort(404)
     db.session.commit()
-    flash(f"已{'启用' if action == 'enable' else '停用'}插件 {name}。", "success")
+    if action == "enable":
+        flash(_("已启用插件 %(name)s。", name=name), "success")
+    else:
+        flash(_("已停用插件 %(name)s。", name=name), "success")
     return redirect(url_for("members.plugins_page"))
 
 
@@ -57,5 +61,13 @@ def plugin_sync():
     db.session.commit()
     changed = sum(r.created + r.updated + r.retired for r in reports)
     problems = sum(len(r.problems) for r in reports)
-    flash(f"同步完成：{len(reports)} 个插件，{changed} 项有变化，{problems} 个问题。", "success")
+    flash(
+        _(
+            "同步完成：%(plugins)s 个插件，%(changed)s 项有变化，%(problems)s 个问题。",
+            plugins=len(reports),
+            changed=changed,
+            problems=problems,
+        ),
+        "success",
+    )
     return redirect(url_for("members.plugins_page"))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from portal import plugins
 from portal.catalog.models import TeachingSite
 from portal.members.models import Member
 from portal.specs import ReservationRequest
-
-PLUGIN_DISABLED = "{member}已暂停参与环线，暂不接受新的预约。"
-RULES_UNAVAILABLE = "{member}的预约规则暂时无法检查，请稍后再试或联系环线办。"
 
 
 def bookable_sites_query() -> Select[tuple[TeachingSite]]:
@@ -27,7 +25,7 @@ def bookable_sites_query() -> Select[tuple[TeachingSite]]:
 
 
 def member_rule_problems(reservation: ReservationRequest, site: TeachingSite) -> list[str]:
-    """The hosting member's own objections to a reservation, in Chinese; [] if none.
+    """The hosting member's own objections to a reservation; [] if none.
 
     Only the plugin of the member that owns the site is asked. A disabled member takes no
     new bookings; a member whose rule hook fails is treated as saying no, with a message,
@@ -36,7 +34,7 @@ def member_rule_problems(reservation: ReservationRequest, site: TeachingSite) ->
     owner = site.member.plugin
     member_name = site.member.short_name
     if not plugins.is_enabled(owner):
-        return [PLUGIN_DISABLED.format(member=member_name)]
+        return [_("%(member)s已暂停参与环线，暂不接受新的预约。", member=member_name)]
     answers = plugins.call_each(
         "portal_validate_reservation",
         plugins={owner},
@@ -45,5 +43,5 @@ def member_rule_problems(reservation: ReservationRequest, site: TeachingSite) ->
         site=site,
     )
     if not answers and plugins.implements(owner, "portal_validate_reservation"):
-        return [RULES_UNAVAILABLE.format(member=member_name)]
-    return [problem for _, found in answers for problem in found]
+        return [_("%(member)s的预约规则暂时无法检查，请稍后再试或联系环线办。", member=member_name)]
+    return [problem for _plugin, found in answers for problem in found]
