@@ -48,10 +48,10 @@ format: install
 	$(VENV)/bin/ruff format portal plugins tests bench
 	$(VENV)/bin/ruff check --fix portal plugins tests bench
 
-# The browser tests need Debian's Chromium; install it when we may (root with apt).
+# The browser tests need Debian's Chromium and a CJK font; install them when we may (root with apt).
 browser:
-	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+	@{ test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -q 'Noto Sans CJK'; } || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null); } || \
 	  echo "Chromium not installed: browser tests will be skipped (CI fails instead)."
 
 # SQLite run of everything, then the data tests again on PostgreSQL.

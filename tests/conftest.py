@@ -119,6 +119,8 @@ def demo(app: Flask) -> Flask:
 
 
 def login(client: FlaskClient, username: str, password: str = "huanxian2026", **extra):
+    """Log ``client`` in as ``username`` (logging out whoever was logged in before)."""
+    client.post("/logout")
     return client.post(
         "/login", data={"username": username, "password": password, **extra}, follow_redirects=True
     )

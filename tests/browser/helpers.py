@@ -1,0 +1,161 @@
+"""Helpers shared by the browser journeys: logging in and out, console errors, accessibility."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+DEMO_PASSWORD = "huanxian2026"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Console errors of every watched page, by id(page); filled by watch().
+_CONSOLE_ERRORS: dict[int, list[str]] = {}
+
+
+def watch(page: Page) -> None:
+    """Collect the page's console errors and uncaught exceptions."""
+    errors = _CONSOLE_ERRORS.setdefault(id(page), [])
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            location = msg.location or {}
+            where = location.get("url", "")
+            if location.get("lineNumber"):
+                where += f":{location['lineNumber']}"
+            errors.append(f"console: {msg.text}" + (f" ({where})" if where else ""))
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+
+
+def console_errors(page: Page) -> list[str]:
+    return list(_CONSOLE_ERRORS.get(id(page), []))
+
+
+def forget(page: Page) -> None:
+    _CONSOLE_ERRORS.pop(id(page), None)
+
+
+# Chromium logs an HTTP error status of the document itself as a console error. Pages that
+# answer a refused form with 400/401 on purpose say so with expected_statuses.
+_STATUS_ERROR = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+
+
+def assert_no_console_errors(page: Page, expected_statuses: tuple[int, ...] = ()) -> None:
+    unexpected = []
+    for error in console_errors(page):
+        # Chromium asks for /favicon.ico by itself; the portal has none (yet). Not a page error.
+        if "/favicon.ico" in error:
+            continue
+        status = _STATUS_ERROR.search(error)
+        if status and int(status.group(1)) in expected_statuses:
+            continue
+        unexpected.append(error)
+    assert not unexpected, "console errors:\n" + "\n".join(unexpected)
+
+
+def login(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the form (the caller checks where it lands)."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_load_state()
+
+
+def logout(page: Page) -> None:
+    """Log out with the navbar's 退出 button and check the portal says so."""
+    page.get_by_role("button", name="退出", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text="您已退出登录")).to_be_visible()
+    expect(page.get_by_test_id("whoami")).to_have_count(0)
+    expect(page.get_by_role("link", name="登录", exact=True)).to_be_visible()
+
+
+def save_screenshot(page: Page, name: str) -> Path | None:
+    """With PORTAL_SCREENSHOTS=<dir>, save a full-page PNG there as <name>.png."""
+    target = os.environ.get("PORTAL_SCREENSHOTS")
+    if not target:
+        return None
+    folder = Path(target)
+    if not folder.is_absolute():
+        folder = PROJECT_ROOT / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    # Park the focus so no focus ring or open tooltip ends up in the picture.
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    return path
+
+
+_UNLABELLED_FIELDS_JS = """
+() => {
+  const fields = document.querySelectorAll('input, select, textarea');
+  const missing = [];
+  for (const el of fields) {
+    const type = (el.getAttribute('type') || '').toLowerCase();
+    if (['hidden', 'submit', 'button', 'reset', 'image'].includes(type)) continue;
+    const style = getComputedStyle(el);
+    if (!el.getClientRects().length || style.visibility === 'hidden') continue;
+    const labelled =
+      [...(el.labels || [])].some(label => label.textContent.trim()) ||
+      (el.getAttribute('aria-label') || '').trim() ||
+      (el.getAttribute('aria-labelledby') || '').split(/\\s+/).some(
+        id => id && document.getElementById(id) && document.getElementById(id).textContent.trim());
+    if (!labelled) missing.push(el.outerHTML.slice(0, 160));
+  }
+  return missing;
+}
+"""
+
+_FOCUS_STATE_JS = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+  const shadow = style.boxShadow && style.boxShadow !== 'none';
+  return {
+    element: el.outerHTML.slice(0, 160),
+    visible: Boolean(outline || shadow),
+    outline: `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}`,
+    boxShadow: style.boxShadow,
+  };
+}
+"""
+
+
+def accessibility_problems(page: Page, tabs: int = 4) -> list[str]:
+    """What the page gets wrong of the basics: title, one <h1>, labels, visible focus."""
+    page.wait_for_load_state("load")
+    problems = []
+    if not page.title().strip():
+        problems.append("the page has no <title> text")
+    h1_count = page.locator("h1").count()
+    if h1_count != 1:
+        problems.append(f"expected exactly one <h1>, found {h1_count}")
+    problems += [f"field without a label: {html}" for html in page.evaluate(_UNLABELLED_FIELDS_JS)]
+    # Keyboard focus: start from the top of the document and tab through the first stops.
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.evaluate("window.getSelection().removeAllRanges()")
+    trail = []
+    for step in range(1, tabs + 1):
+        page.keyboard.press("Tab")
+        state = page.evaluate(_FOCUS_STATE_JS)
+        trail.append(state["element"] if state else "(nothing)")
+        if state is None:
+            problems.append(f"Tab #{step} focused nothing; focus went: " + " -> ".join(trail))
+        elif not state["visible"]:
+            problems.append(
+                f"Tab #{step}: no visible focus on {state['element']} "
+                f"(outline {state['outline']}, box-shadow {state['boxShadow']})"
+            )
+    return problems
+
+
+def check_accessibility(page: Page) -> None:
+    """Assert the accessibility basics on the page as it is now (see accessibility_problems)."""
+    problems = accessibility_problems(page)
+    assert not problems, f"accessibility problems on {page.url}:\n" + "\n".join(problems)
