@@ -64,12 +64,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
 
+    from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
+    from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.home.views import bp as home_bp
     from portal.members.views import bp as members_bp
 
-    for bp in (home_bp, auth_bp, members_bp, catalog_bp):
+    for bp in (home_bp, auth_bp, members_bp, catalog_bp, catalog_transfer_bp, api_bp):
         app.register_blueprint(bp)
     plugins.register_plugin_blueprints(app)
 

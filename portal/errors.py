@@ -18,3 +18,11 @@ class PermissionDenied(ServiceError):
 
 class NotFound(ServiceError):
     """No such object, or not one the acting user may see (answered as 404, leaking nothing)."""
+
+
+class ValidationFailed(ServiceError):
+    """Several fields are wrong at once; ``errors`` maps each field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("；".join(errors.values()))
+        self.errors = errors

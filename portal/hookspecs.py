@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from portal.catalog.models import TeachingSite
     from portal.specs import (
         CourseSpec,
+        DetailField,
         EventTypeSpec,
         InstitutionSpec,
         NavItem,
@@ -118,6 +119,24 @@ def portal_validate_reservation(reservation: ReservationRequest, site: TeachingS
         def portal_validate_reservation(reservation, site):
             if reservation.starts_at.isoweekday() == 1:
                 return [f"{site.name}每周一闭馆。"]
+            return []
+    """
+
+
+@hookspec
+def portal_site_detail_fields(site: TeachingSite) -> list[DetailField]:
+    """Add labelled values of the member's own to a teaching site's page.
+
+    Called on every enabled plugin for every site page; return ``DetailField`` items (shown
+    as escaped text under the heading of your member's short name), or ``[]`` for sites that
+    are not yours. Keep it fast: it runs on each page view.
+
+    Example::
+
+        @hookimpl
+        def portal_site_detail_fields(site):
+            if site.key == "songshan_battlefield":
+                return [DetailField("徒步距离", "约 3 公里，请穿运动鞋")]
             return []
     """
 

@@ -118,3 +118,11 @@ class NavItem:
     label: str
     url: str
     children: list[NavItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DetailField:
+    """A labelled value a plugin adds to an item's page; both are shown as plain text."""
+
+    label: str
+    value: str

@@ -50,6 +50,8 @@ def core_nav_items(user) -> list[NavItem]:
     items = [
         NavItem(_("首页"), url_for("home.index")),
         NavItem(_("教学点"), url_for("catalog.sites")),
+        NavItem(_("师资"), url_for("catalog.teachers")),
+        NavItem(_("课程"), url_for("catalog.courses")),
         NavItem(_("成员单位"), url_for("members.index")),
     ]
     if user.is_authenticated and user.is_office:
@@ -92,6 +94,7 @@ def init_app(app: Flask) -> None:
             and request.endpoint
             not in {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
             and not (request.endpoint or "").endswith(".static")
+            and not request.path.startswith("/api/")
         ):
             flash(_("您的密码已被重置，请先设置新密码。"), "warning")
             return redirect(url_for("auth.change_password"))
@@ -135,6 +138,8 @@ def init_app(app: Flask) -> None:
         from portal.extensions import db
 
         db.session.rollback()
+        if request.path.startswith("/api/"):
+            return {"error": str(ERROR_TITLES[500]), "status": 500}, 500
         return (
             render_template("error.html", code=500, title=ERROR_TITLES[500], hint=ERROR_HINTS[500]),
             500,

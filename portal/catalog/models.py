@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     Float,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Table,
@@ -149,6 +151,9 @@ class Course(CatalogItem, db.Model):
     teachers: Mapped[list[Teacher]] = relationship(
         secondary=course_teachers, back_populates="courses", order_by="Teacher.id"
     )
+    materials: Mapped[list[CourseMaterial]] = relationship(
+        back_populates="course", order_by="CourseMaterial.id", cascade="all, delete-orphan"
+    )
 
     @property
     def kind_label(self) -> str:
@@ -166,3 +171,108 @@ class EventType(CatalogItem, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
 
     member: Mapped[Member] = relationship()
+
+
+ITEM_TYPES = {"site": _l("教学点"), "teacher": _l("师资"), "course": _l("课程")}
+CHANGE_ACTIONS = {
+    "create": _l("新建"),
+    "edit": _l("修改"),
+    "suspend": _l("暂停"),
+    "retire": _l("退出"),
+    "activate": _l("启用"),
+    "sync": _l("插件同步"),
+    "import": _l("批量导入"),
+    "assess": _l("年度考核"),
+    "excellent": _l("精品课程"),
+    "availability": _l("不可用日期"),
+    "material": _l("教材与案例"),
+}
+
+
+class CatalogChange(db.Model):
+    """One entry of an item's history: who changed what, when and why.
+
+    ``changes`` maps a field name to ``[old, new]`` as display strings.
+    """
+
+    __tablename__ = "catalog_changes"
+    __table_args__ = (Index("ix_catalog_changes_item", "item_type", "item_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_type: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int]
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(128))
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def action_label(self) -> str:
+        return str(CHANGE_ACTIONS.get(self.action, self.action))
+
+
+class SiteAssessment(db.Model):
+    """The office's yearly assessment (考核) of a teaching site: a score out of 100."""
+
+    __tablename__ = "site_assessments"
+    __table_args__ = (
+        UniqueConstraint("site_id", "year", name="uq_site_assessments_site_year"),
+        CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("teaching_sites.id"), index=True)
+    year: Mapped[int]
+    score: Mapped[float] = mapped_column(Numeric(4, 1, asdecimal=False))
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[TeachingSite] = relationship()
+
+
+class TeacherUnavailability(db.Model):
+    """Dates on which a teacher cannot teach (both ends included)."""
+
+    __tablename__ = "teacher_unavailability"
+    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(
+        ForeignKey("teachers.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(256), default="")
+
+    teacher: Mapped[Teacher] = relationship()
+
+
+MATERIAL_KINDS = {"material": _l("教材"), "case": _l("案例")}
+
+
+class CourseMaterial(db.Model):
+    """A teaching material (教材) or case (案例) listed with a course, with an optional file."""
+
+    __tablename__ = "course_materials"
+    __table_args__ = (CheckConstraint("kind IN ('material','case')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    # The stored file's name under the upload folder (never the client's name) and its metadata.
+    stored_name: Mapped[str | None] = mapped_column(String(64))
+    original_name: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="materials")
+
+    @property
+    def kind_label(self) -> str:
+        return str(MATERIAL_KINDS.get(self.kind, self.kind))

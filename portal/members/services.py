@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import plugins
+from portal.catalog import services as catalog_services
 from portal.catalog.models import Course, EventType, Teacher, TeachingSite
 from portal.extensions import db
 from portal.members.models import Member, PluginState
@@ -139,9 +140,20 @@ def _upsert(
     report: SyncReport,
     skipped_keys: set[str],
 ) -> dict[str, Any]:
-    """Create or update one row per spec; retire the plugin's rows it no longer lists."""
+    """Create or update one row per spec; retire the plugin's rows it no longer lists.
+
+    Sites, teachers and courses get a history entry for what sync did to them.
+    """
     rows = {r.key: r for r in db.session.scalars(select(model).where(model.plugin == plugin))}
+    tracked = model in catalog_services.ITEM_TYPE
     by_key = {}
+
+    def log(row: Any, action: str, changes: dict[str, list[str]], reason: str = "") -> None:
+        if tracked:
+            catalog_services.record_change(
+                row, action, changes=changes, reason=reason, actor_name=f"插件 {plugin}"
+            )
+
     for spec in specs:
         values = values_of(spec)
         row = rows.get(spec.key)
@@ -149,17 +161,27 @@ def _upsert(
             row = model(plugin=plugin, key=spec.key, member=member, **values)
             db.session.add(row)
             report.created += 1
+            log(row, "create", {})
         elif row.edited_locally:
             report.kept_local += 1
         else:
             changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-            if row.status == "retired":
-                changed["status"] = "active"
             if row.member_id != member.id:
                 changed["member"] = member
+            shown = {
+                k: [catalog_services.display(getattr(row, k)), catalog_services.display(v)]
+                for k, v in changed.items()
+                if k != "member"
+            }
             for k, v in changed.items():
                 setattr(row, k, v)
+            reactivated = row.status == "retired"
+            if reactivated:
+                row.status = "active"
+                log(row, "activate", {}, "插件重新提供此项")
             if changed:
+                log(row, "sync", shown)
+            if changed or reactivated:
                 report.updated += 1
             else:
                 report.unchanged += 1
@@ -168,6 +190,7 @@ def _upsert(
         if key not in by_key and key not in skipped_keys and row.status != "retired":
             row.status = "retired"
             report.retired += 1
+            log(row, "retire", {}, "插件不再提供此项")
     return by_key
 
 
