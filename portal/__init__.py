@@ -52,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
-    from portal import extensions
+    from portal import extensions, models  # noqa: F401  (models: complete metadata)
 
     extensions.init_app(app)
 
@@ -70,8 +70,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.catalog.views import bp as catalog_bp
     from portal.home.views import bp as home_bp
     from portal.members.views import bp as members_bp
+    from portal.scheduling.booking_views import bp as bookings_bp
+    from portal.scheduling.calendar_views import bp as calendars_bp
+    from portal.scheduling.route_views import bp as routes_bp
 
-    for bp in (home_bp, auth_bp, members_bp, catalog_bp, catalog_transfer_bp, api_bp):
+    for bp in (
+        home_bp,
+        auth_bp,
+        members_bp,
+        catalog_bp,
+        catalog_transfer_bp,
+        routes_bp,
+        bookings_bp,
+        calendars_bp,
+        api_bp,
+    ):
         app.register_blueprint(bp)
     plugins.register_plugin_blueprints(app)
 

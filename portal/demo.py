@@ -56,5 +56,98 @@ def load_demo() -> list[DemoAccount]:
             member_id=member.id if member else None,
             unit_name=account.unit_name,
         )
+    load_demo_routes()
     db.session.commit()
     return accounts
+
+
+# Route templates of the demo consortium: (name, theme, days, description, stops), where a
+# stop is (day, "HH:MM", minutes, kind, site key or None, course key or None, title).
+DEMO_ROUTES = [
+    (
+        "杨善洲精神一日环线",
+        "党性教育",
+        1,
+        "走进大亮山林场，学习杨善洲同志“一生为民、清廉一生”的崇高精神。",
+        [
+            (1, "09:00", 180, "course", "spirit_base", "daliangshan_onsite", ""),
+            (1, "12:00", 60, "meal", None, None, "午餐（林场职工食堂）"),
+            (1, "13:30", 60, "course", "exhibition_room", "exhibition_onsite", ""),
+            (1, "14:50", 60, "visit", "cemetery", None, ""),
+        ],
+    ),
+    (
+        "滇西抗战精神三日环线",
+        "党性教育",
+        3,
+        "市委党校专题辅导，腾冲滇西抗战纪念馆、国殇墓园、和顺，松山战役遗址现场教学。",
+        [
+            (1, "09:00", 180, "course", "main_hall", "theory_lecture", ""),
+            (1, "12:00", 60, "meal", None, None, "午餐（党校食堂）"),
+            (1, "14:00", 150, "travel", None, None, "乘车前往腾冲"),
+            (2, "09:00", 90, "course", "dianxi_memorial", "memorial_onsite", ""),
+            (2, "10:50", 60, "visit", "guoshang_cemetery", None, ""),
+            (2, "12:00", 60, "meal", None, None, "午餐"),
+            (2, "13:30", 60, "course", "aisiqi_residence", "aisiqi_onsite", ""),
+            (2, "15:50", 30, "visit", "heshun_library", None, ""),
+            (3, "08:00", 120, "travel", None, None, "乘车前往龙陵松山"),
+            (3, "10:00", 180, "course", "battlefield", "battlefield_onsite", ""),
+            (3, "13:00", 60, "meal", None, None, "午餐"),
+            (3, "14:30", 90, "visit", "battle_museum", None, ""),
+        ],
+    ),
+    (
+        "三点一线五日精品环线",
+        "党性教育",
+        5,
+        "党校理论教学、杨善洲精神、滇西抗战、民族团结与乡村振兴，五天走完环线三点一线。",
+        [
+            (1, "09:00", 180, "course", "main_hall", "theory_lecture", ""),
+            (1, "14:00", 120, "course", "multi_hall", "grassroots_case", ""),
+            (2, "09:00", 180, "course", "spirit_base", "daliangshan_onsite", ""),
+            (2, "13:30", 60, "course", "exhibition_room", "exhibition_onsite", ""),
+            (2, "14:50", 60, "visit", "cemetery", None, ""),
+            (3, "10:00", 180, "course", "battlefield", "battlefield_onsite", ""),
+            (3, "14:30", 90, "visit", "battle_museum", None, ""),
+            (4, "09:00", 90, "course", "dianxi_memorial", "memorial_onsite", ""),
+            (4, "10:50", 60, "visit", "guoshang_cemetery", None, ""),
+            (4, "14:00", 60, "course", "aisiqi_residence", "aisiqi_onsite", ""),
+            (5, "09:00", 180, "course", "simola_village", "simola_case", ""),
+        ],
+    ),
+]
+
+
+def load_demo_routes() -> int:
+    """Publish the demo route templates if the office has none yet. Returns how many were added."""
+    from datetime import time
+
+    from portal.catalog.models import Course, TeachingSite
+    from portal.scheduling.models import RouteStop, RouteTemplate
+
+    if db.session.scalar(select(RouteTemplate.id).limit(1)) is not None:
+        return 0
+    sites = {
+        s.key: s
+        for s in db.session.scalars(select(TeachingSite).where(TeachingSite.key.is_not(None)))
+    }
+    courses = {c.key: c for c in db.session.scalars(select(Course).where(Course.key.is_not(None)))}
+    for name, theme, days, description, stops in DEMO_ROUTES:
+        template = RouteTemplate(
+            name=name, theme=theme, days=days, description=description, status="published"
+        )
+        for day, at, minutes, kind, site_key, course_key, title in stops:
+            hour, minute = map(int, at.split(":"))
+            template.stops.append(
+                RouteStop(
+                    day=day,
+                    starts=time(hour, minute),
+                    minutes=minutes,
+                    kind=kind,
+                    site=sites.get(site_key) if site_key else None,
+                    course=courses.get(course_key) if course_key else None,
+                    title=title,
+                )
+            )
+        db.session.add(template)
+    return len(DEMO_ROUTES)

@@ -48,6 +48,9 @@ def select_locale() -> str:
     return chosen if chosen in choices else choices[0]
 
 
+SQLITE_IMMEDIATE = "portal_sqlite_immediate"
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """WAL, a busy timeout and foreign keys for every SQLite connection."""
@@ -57,6 +60,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    """Start a SQLite transaction with BEGIN IMMEDIATE when the caller asks for it.
+
+    A transaction that reads and then decides what to write (a booking) must hold the write
+    lock from its first read, or a concurrent one may write in between. Other transactions
+    keep the driver's default: reads outside a transaction, BEGIN just before the first write.
+    """
+    if conn.dialect.name == "sqlite" and conn.get_execution_options().get(SQLITE_IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +81,10 @@ class TeachingSite(CatalogItem, db.Model):
     opens: Mapped[time] = mapped_column(Time)
     closes: Mapped[time] = mapped_column(Time)
     needs_guide: Mapped[bool] = mapped_column(default=False)
+    # Guides (讲解员) the site can send out at one time; each squad of a class needs one.
+    guide_count: Mapped[int] = mapped_column(default=2, server_default="2")
+    # Reservations of this site are confirmed at once, without the member's decision.
+    auto_confirm: Mapped[bool] = mapped_column(default=False, server_default=false())
     address: Mapped[str] = mapped_column(String(256), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

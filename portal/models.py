@@ -1,0 +1,44 @@
+"""Every model of the portal, imported in one place so the metadata is complete (Alembic, tests)."""
+
+from portal.auth.models import User
+from portal.catalog.models import (
+    CatalogChange,
+    Course,
+    CourseMaterial,
+    EventType,
+    SiteAssessment,
+    Teacher,
+    TeacherUnavailability,
+    TeachingSite,
+)
+from portal.members.models import Member, PluginState
+from portal.scheduling.models import (
+    Booking,
+    BookingEvent,
+    Reservation,
+    RouteStop,
+    RouteTemplate,
+    Setting,
+    TrainingClass,
+)
+
+__all__ = [
+    "Booking",
+    "BookingEvent",
+    "CatalogChange",
+    "Course",
+    "CourseMaterial",
+    "EventType",
+    "Member",
+    "PluginState",
+    "Reservation",
+    "RouteStop",
+    "RouteTemplate",
+    "Setting",
+    "SiteAssessment",
+    "Teacher",
+    "TeacherUnavailability",
+    "TeachingSite",
+    "TrainingClass",
+    "User",
+]
