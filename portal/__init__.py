@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
 
+    from portal.api import scheduling as _api_scheduling  # noqa: F401  (adds its routes to api_bp)
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.transfer_views import bp as catalog_transfer_bp

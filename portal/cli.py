@@ -139,3 +139,12 @@ def load_demo() -> None:
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for a in accounts:
         click.echo(f"  {a.username:<28} {a.role}{'  ' + a.member_key if a.member_key else ''}")
+
+
+@portal_cli.command("process-waitlist")
+@with_appcontext
+def process_waitlist() -> None:
+    """Expire waiting-list offers past their time and offer the places to the next in line."""
+    from portal.scheduling.services import expire_offers
+
+    click.echo(f"{expire_offers()} expired offers processed")
