@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.catalog.views import bp as catalog_bp
     from portal.home.views import bp as home_bp
     from portal.members.views import bp as members_bp
+    from portal.notifications.views import bp as messages_bp
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
     from portal.scheduling.route_views import bp as routes_bp
@@ -84,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         routes_bp,
         bookings_bp,
         calendars_bp,
+        messages_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -148,3 +148,21 @@ def process_waitlist() -> None:
     from portal.scheduling.services import expire_offers
 
     click.echo(f"{expire_offers()} expired offers processed")
+
+
+@portal_cli.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running, sending every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(1, 3600))
+@with_appcontext
+def send_mail(loop: bool, interval: int) -> None:
+    """Send the e-mails waiting in the outbox (console backend unless MAIL_BACKEND = "smtp")."""
+    import time
+
+    from portal.notifications.services import send_outbox
+
+    while True:
+        sent, failed = send_outbox()
+        click.echo(f"{sent} sent, {failed} failed")
+        if not loop:
+            return
+        time.sleep(interval)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from portal.auth.models import User
     from portal.catalog.models import TeachingSite
+    from portal.scheduling.models import Booking
     from portal.specs import (
         CourseSpec,
         DetailField,
@@ -120,6 +121,24 @@ def portal_validate_reservation(reservation: ReservationRequest, site: TeachingS
             if reservation.starts_at.isoweekday() == 1:
                 return [f"{site.name}每周一闭馆。"]
             return []
+    """
+
+
+@hookspec
+def portal_booking_changed(booking: Booking, old_status: str, new_status: str) -> None:
+    """React to a booking that touches the member's sites changing state.
+
+    Called after the change is committed, on the plugins of the members whose sites the
+    booking visits: a new booking (``old_status`` is ``""``), confirmed, declined, cancelled.
+    Use it to tell the member's own systems; what it returns is ignored, and an exception is
+    recorded as the plugin's last error without undoing anything.
+
+    Example::
+
+        @hookimpl
+        def portal_booking_changed(booking, old_status, new_status):
+            if new_status == "confirmed":
+                requests.post(MY_SYSTEM_URL, json={"booking": booking.id}, timeout=5)
     """
 
 

@@ -12,6 +12,7 @@ from portal.catalog.models import (
     TeachingSite,
 )
 from portal.members.models import Member, PluginState
+from portal.notifications.models import Message, OutboxEmail
 from portal.scheduling.models import (
     Booking,
     BookingEvent,
@@ -30,6 +31,8 @@ __all__ = [
     "CourseMaterial",
     "EventType",
     "Member",
+    "Message",
+    "OutboxEmail",
     "PluginState",
     "Reservation",
     "RouteStop",

@@ -31,6 +31,7 @@ from portal.catalog.models import Course, Teacher, TeacherUnavailability, Teachi
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import SQLITE_IMMEDIATE, db
 from portal.members.models import Member
+from portal.notifications.services import member_staff, notify
 from portal.scheduling.models import (
     CLASS_KINDS,
     HOLDING,
@@ -705,10 +706,16 @@ def book(
                 db.session.flush()
                 record_event(booking, status, actor, reservation, "", status)
         refresh_booking_status(booking, actor)
+        waiting_hosts = [r for r in booking.reservations if r.status == "pending"]
+        if waiting_hosts:
+            notify_hosts(
+                booking, _("新的预约待确认：%(name)s", name=training_class.name), waiting_hosts
+            )
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    booking_changed(booking, "")
     return booking
 
 
@@ -726,6 +733,55 @@ def refresh_booking_status(booking: Booking, actor: Any) -> None:
     if new != booking.status:
         record_event(booking, "status", actor, old=booking.status, new=new)
         booking.status = new
+
+
+def booking_link(booking: Booking) -> str:
+    return f"/bookings/{booking.id}"
+
+
+def describe(booking: Booking) -> str:
+    """Lines about a booking for a notice: class, unit, size, and its stops."""
+    klass = booking.training_class
+    lines = [
+        _(
+            "培训班：%(name)s（%(unit)s，%(size)s 人）",
+            name=klass.name,
+            unit=klass.sending_unit,
+            size=klass.size,
+        ),
+        _("线路：%(route)s", route=booking.name),
+    ]
+    for r in booking.reservations:
+        lines.append(
+            f"{r.starts_at.astimezone(LOCAL_TZ).strftime('%Y-%m-%d %H:%M')} {r.site.name} {r.status_label}"
+        )
+    return "\n".join(lines)
+
+
+def notify_hosts(
+    booking: Booking, subject: str, reservations: Iterable[Reservation] | None = None
+) -> None:
+    """Tell the staff of the members whose sites the booking (or these stops) visit."""
+    stops = list(reservations) if reservations is not None else booking.reservations
+    notify(member_staff(r.site.member_id for r in stops), subject, describe(booking), "/inbox")
+
+
+def notify_organizer(booking: Booking, subject: str) -> None:
+    notify([booking.training_class.organizer], subject, describe(booking), booking_link(booking))
+
+
+def booking_changed(booking: Booking, old_status: str) -> None:
+    """Tell the plugins of the members the booking visits, after the change is committed."""
+    if old_status == booking.status:
+        return
+    owners = {r.site.member.plugin for r in booking.reservations}
+    plugins.call_each(
+        "portal_booking_changed",
+        plugins=owners,
+        booking=booking,
+        old_status=old_status,
+        new_status=booking.status,
+    )
 
 
 # ---------------------------------------------------------------- classes
@@ -911,6 +967,7 @@ def decide(reservation: Reservation, actor: Any, confirm: bool, reason: str = ""
             if problems:
                 raise BookingRefused(problems)
         old = reservation.status
+        booking_before = booking.status
         reservation.status = "confirmed" if confirm else "declined"
         reservation.decided_by_id = actor.id
         reservation.decided_at = utcnow()
@@ -925,12 +982,27 @@ def decide(reservation: Reservation, actor: Any, confirm: bool, reason: str = ""
             reason,
         )
         refresh_booking_status(booking, actor)
+        if confirm:
+            subject = _(
+                "“%(site)s”已确认接待%(name)s",
+                site=reservation.site.name,
+                name=booking.training_class.name,
+            )
+        else:
+            subject = _(
+                "“%(site)s”婉拒了%(name)s：%(reason)s",
+                site=reservation.site.name,
+                name=booking.training_class.name,
+                reason=reason,
+            )
+        notify_organizer(booking, subject)
         if not confirm:
             offer_freed_places([reservation], actor)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    booking_changed(booking, booking_before)
 
 
 # ---------------------------------------------------------------- cancellation and the waiting list
@@ -972,15 +1044,21 @@ def cancel_booking(booking: Booking, actor: Any, reason: str) -> None:
                     freed.append(r)
                 record_event(booking, "cancel", actor, r, r.status, "cancelled", reason)
                 r.status = "cancelled"
+        booking_before = booking.status
         record_event(booking, "status", actor, old=booking.status, new="cancelled", reason=reason)
         booking.status = "cancelled"
         booking.cancelled_at = utcnow()
         booking.cancel_reason = reason
+        if freed:
+            notify_hosts(
+                booking, _("预约已取消：%(name)s", name=booking.training_class.name), freed
+            )
         offer_freed_places(freed, actor)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    booking_changed(booking, booking_before)
 
 
 def offer_freed_places(freed: Iterable[Reservation], actor: Any) -> list[Reservation]:
@@ -1007,6 +1085,14 @@ def offer_freed_places(freed: Iterable[Reservation], actor: Any) -> list[Reserva
                 candidate.status = "offered"
                 candidate.offer_expires_at = utcnow() + timedelta(hours=hours)
                 record_event(candidate.booking, "offer", actor, candidate, "waitlisted", "offered")
+                notify_organizer(
+                    candidate.booking,
+                    _(
+                        "候补名额：“%(site)s”有空位了，请在 %(hours)s 小时内接受",
+                        site=candidate.site.name,
+                        hours=hours,
+                    ),
+                )
                 db.session.flush()
                 offered.append(candidate)
     return offered
@@ -1051,6 +1137,7 @@ def expire_offers(now: datetime | None = None) -> int:
     for r in expired:
         record_event(r.booking, "offer_expired", None, r, "offered", "cancelled")
         r.status = "cancelled"
+        notify_organizer(r.booking, _("候补名额已过期：“%(site)s”", site=r.site.name))
     db.session.flush()
     offer_freed_places(expired, None)
     db.session.commit()
