@@ -28,6 +28,12 @@ class Defaults:
     PASSWORD_MIN_LENGTH = 8
     # werkzeug's hash method; tests use a cheaper one so that they stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
+    # Login: failed attempts allowed per client address, and per account before a lockout.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
     # Length of accepted text fields, to refuse absurd input early.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, has_request_context, session
 from flask_babel import Babel, lazy_gettext
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -33,6 +35,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+# Storage from RATELIMIT_STORAGE_URI: redis://… when configured (shared by every worker),
+# memory:// otherwise (one process; fine for a single small server and for tests).
+limiter = Limiter(get_remote_address)
 
 
 def select_locale() -> str:
@@ -89,3 +94,4 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
+    limiter.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -36,11 +37,26 @@ def password_problems(password: str, username: str = "") -> list[str]:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (the caller shows one generic message)."""
+    """The active user with these credentials, or None (the caller shows one generic message).
+
+    After LOGIN_MAX_FAILURES failures in a row the account refuses every login, right or
+    wrong, for LOGIN_LOCKOUT_MINUTES; the caller commits (the count must be kept on failure).
+    """
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None or not user.active:
         return None
-    user.last_login_at = utcnow()
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not user.check_password(password):
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
     return user
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from portal.auth.forms import (
     UserCreateForm,
 )
 from portal.errors import NotFound, PermissionDenied, ServiceError
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.members.models import Member
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -37,7 +37,14 @@ def _form_error(form, error: ServiceError) -> None:
         flash(error.message, "danger")
 
 
+def _failed_login(response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_login
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -49,6 +56,7 @@ def login():
             login_user(user, remember=form.remember.data)
             flash(_("欢迎，%(name)s。", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
+        db.session.commit()  # keep the failure count
         flash(_("用户名或密码不正确，或账号已停用。"), "danger")
         return render_template("auth/login.html", form=form), 401
     status = 400 if form.is_submitted() else 200

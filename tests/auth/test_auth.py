@@ -287,3 +287,34 @@ def test_database_refuses_a_member_role_without_member(app):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_an_account_locks_after_repeated_failures(demo, client, app):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert login(client, "organizer", "wrong-pass-1").status_code == 401
+    # Locked: even the right password is refused, with the same generic message.
+    response = login(client, "organizer")
+    assert response.status_code == 401
+    assert "用户名或密码不正确" in response.get_data(as_text=True)
+    organizer = db.session.scalar(select(User).where(User.username == "organizer"))
+    assert organizer.locked_until is not None
+    organizer.locked_until = None
+    db.session.commit()
+    assert login(client, "organizer").status_code == 200
+
+
+def test_failed_logins_from_one_address_are_rate_limited(demo, client, app):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    statuses = [
+        client.post("/login", data={"username": f"nobody{i}", "password": "x"}).status_code
+        for i in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    page = client.post("/login", data={"username": "office", "password": "huanxian2026"})
+    assert page.status_code == 429 and "操作过于频繁" in page.get_data(as_text=True)
+
+
+def test_successful_logins_do_not_count_towards_the_limit(demo, client, app):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    for _ in range(5):
+        assert login(client, "office").status_code == 200
