@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST      ?= 127.0.0.1
 PORT      ?= 5000
 
-.PHONY: install translations messages db run test test-fast test-pg test-browser browser lint format screenshots clean
+.PHONY: install translations messages db run test test-fast test-pg test-browser system-packages lint format screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -48,14 +48,18 @@ format: install
 	$(VENV)/bin/ruff format portal plugins tests bench
 	$(VENV)/bin/ruff check --fix portal plugins tests bench
 
-# The browser tests need Debian's Chromium and a CJK font; install them when we may (root with apt).
-browser:
-	@{ test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -q 'Noto Sans CJK'; } || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null); } || \
-	  echo "Chromium not installed: browser tests will be skipped (CI fails instead)."
+# Debian packages the tests use: Chromium for the browser journeys, the CJK font that PDFs
+# embed and the screenshots show, poppler-utils to read PDFs back. Installed when we may
+# (root with apt); otherwise the tests that need them skip (and fail under CI=true).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk poppler-utils
+system-packages:
+	@{ test -x /usr/bin/chromium && command -v pdffonts >/dev/null && fc-list 2>/dev/null | grep -q 'Noto Sans CJK'; } || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null); } || \
+	  echo "Could not install $(SYSTEM_PACKAGES): the tests that need them will be skipped (CI fails instead)."
 
 # SQLite run of everything, then the data tests again on PostgreSQL.
-test: install browser lint test-fast test-pg
+test: install system-packages lint test-fast test-pg
 
 test-fast: install
 	$(PY) -m pytest
@@ -63,10 +67,10 @@ test-fast: install
 test-pg: install
 	PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m db
 
-test-browser: install browser
+test-browser: install system-packages
 	$(PY) -m pytest -m browser
 
-screenshots: install browser
+screenshots: install system-packages
 	PORTAL_SCREENSHOTS=docs/screenshots $(PY) -m pytest -m browser
 
 clean:

@@ -34,6 +34,9 @@ class Defaults:
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
+    # The CJK font PDFs embed (a path or a list); None searches Debian's usual places
+    # (fonts-noto-cjk). Without one, PDF downloads answer 503 with an explanation.
+    PDF_FONT_PATH = None
     # Length of accepted text fields, to refuse absurd input early.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None

@@ -1,0 +1,414 @@
+"""Calendars: month and week grids, iCalendar feeds and the class itinerary PDF.
+
+Pure functions only: nothing here queries the database or reads the request. The views
+(``calendar_views``) decide what a viewer may see and hand over ready-made entries.
+
+Times are stored in UTC and shown in Asia/Shanghai; a calendar week starts on Monday.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask_babel import gettext as _
+
+from portal.timeutil import LOCAL_TZ
+
+VIEWS = ("month", "week")
+# Dates outside these years are refused (400): far dates would overflow date arithmetic.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# ---------------------------------------------------------------- windows and grids
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a calendar page shows, and where its prev/next links go."""
+
+    view: str
+    anchor: date
+    first: date  # first day shown
+    last: date  # last day shown (inclusive)
+    prev: date
+    next: date
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+    @property
+    def weeks(self) -> list[list[date]]:
+        days = self.days
+        return [days[i : i + 7] for i in range(0, len(days), 7)]
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """From local midnight of the first day to local midnight after the last, in UTC."""
+        return day_bounds(self.first, self.last)
+
+
+def parse_view(value: str | None) -> str:
+    """``month`` (the default) or ``week``; anything else raises ValueError."""
+    if value is None or value == "":
+        return "month"
+    if value not in VIEWS:
+        raise ValueError(value)
+    return value
+
+
+def parse_day(value: str | None, today: date) -> date:
+    """A YYYY-MM-DD date (``today`` when absent); ValueError for any other text or a bad day."""
+    if value is None or value == "":
+        return today
+    if not _ISO_DAY.fullmatch(value):
+        raise ValueError(value)
+    day = date.fromisoformat(value)  # ValueError for 2026-02-30
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ValueError(value)
+    return day
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def add_months(day: date, months: int) -> date:
+    """The first of the month ``months`` away from ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def make_window(view: str, anchor: date) -> Window:
+    """Month: whole weeks (Monday to Sunday) around the month. Week: Monday to Sunday."""
+    if view == "week":
+        first = week_start(anchor)
+        return Window(
+            view,
+            anchor,
+            first,
+            first + timedelta(days=6),
+            first - timedelta(days=7),
+            first + timedelta(days=7),
+        )
+    month_first = anchor.replace(day=1)
+    month_last = month_first.replace(day=_calendar.monthrange(anchor.year, anchor.month)[1])
+    return Window(
+        "month",
+        anchor,
+        week_start(month_first),
+        week_start(month_last) + timedelta(days=6),
+        add_months(month_first, -1),
+        add_months(month_first, 1),
+    )
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(first, time(0), tzinfo=LOCAL_TZ)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One reservation as a calendar shows it; ``detailed`` False hides the class."""
+
+    id: int
+    starts: datetime  # local (Asia/Shanghai)
+    ends: datetime
+    status: str
+    status_label: str
+    site_name: str
+    site_address: str
+    detailed: bool
+    class_name: str = ""
+    sending_unit: str = ""
+    course_name: str = ""
+    teacher_name: str = ""
+    squad: int = 1
+
+    @property
+    def day(self) -> date:
+        return self.starts.date()
+
+    def label(self, kind: str = "") -> str:
+        """The line of a month cell after the time: "班级名 / 站点名", or "站点名 已预约".
+
+        A class's own calendar names the course instead of the (always same) class.
+        """
+        if not self.detailed:
+            return _("%(site)s 已预约", site=self.site_name)
+        if kind == "class":
+            return f"{self.course_name or _('现场参观')} / {self.site_name}"
+        return f"{self.class_name} / {self.site_name}"
+
+
+def make_entry(reservation: Any, detailed: bool) -> Entry:
+    """An entry from a Reservation (its site, and when detailed its booking's class, loaded)."""
+    site = reservation.site
+    entry = {
+        "id": reservation.id,
+        "starts": reservation.starts_at.astimezone(LOCAL_TZ),
+        "ends": reservation.ends_at.astimezone(LOCAL_TZ),
+        "status": reservation.status,
+        "status_label": reservation.status_label,
+        "site_name": site.name,
+        "site_address": site.address or "",
+        "detailed": detailed,
+    }
+    if detailed:
+        training_class = reservation.booking.training_class
+        entry.update(
+            class_name=training_class.name,
+            sending_unit=training_class.sending_unit,
+            course_name=reservation.course.name if reservation.course is not None else "",
+            teacher_name=reservation.teacher.name if reservation.teacher is not None else "",
+            squad=reservation.squad,
+        )
+    return Entry(**entry)
+
+
+def by_day(entries: Iterable[Entry]) -> dict[date, list[Entry]]:
+    days: dict[date, list[Entry]] = defaultdict(list)
+    for entry in sorted(entries, key=lambda e: (e.starts, e.id)):
+        days[entry.day].append(entry)
+    return days
+
+
+# ---------------------------------------------------------------- iCalendar
+
+ICS_STATUS = {"confirmed": "CONFIRMED", "pending": "TENTATIVE", "offered": "TENTATIVE"}
+
+
+def ics_summary(entry: Entry) -> str:
+    if not entry.detailed:
+        return _("%(site)s 已预约", site=entry.site_name)
+    what = entry.course_name or _("现场参观：%(site)s", site=entry.site_name)
+    return _("%(name)s：%(what)s", name=entry.class_name, what=what)
+
+
+def ics_description(entry: Entry) -> str:
+    if not entry.detailed:
+        return _("已预约")
+    lines = [
+        _("班级：%(name)s", name=entry.class_name),
+        _("选派单位：%(unit)s", unit=entry.sending_unit),
+        _("课程：%(course)s", course=entry.course_name or _("现场参观")),
+        _("教师：%(teacher)s", teacher=entry.teacher_name or "—"),
+        _("状态：%(status)s", status=entry.status_label),
+    ]
+    if entry.squad > 1:
+        lines.append(_("第 %(squad)s 组", squad=entry.squad))
+    return "\n".join(lines)
+
+
+def build_ics(
+    entries: Iterable[Entry], *, name: str, host: str, now: datetime | None = None
+) -> bytes:
+    """An iCalendar file that calendar apps can subscribe to (refreshed hourly).
+
+    UIDs are derived from the reservation id and the host, so every fetch gives the same
+    UIDs and subscribers never see duplicates.
+    """
+    import icalendar
+
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Ring Route Portal//Calendars//ZH")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", icalendar.vDuration(timedelta(hours=1)))
+    for entry in entries:
+        event = icalendar.Event()
+        event.add("uid", f"reservation-{entry.id}@{host}")
+        event.add("dtstamp", now)
+        event.add("dtstart", entry.starts.astimezone(LOCAL_TZ))
+        event.add("dtend", entry.ends.astimezone(LOCAL_TZ))
+        event.add("summary", ics_summary(entry))
+        location = entry.site_name + (f"（{entry.site_address}）" if entry.site_address else "")
+        event.add("location", location)
+        event.add("description", ics_description(entry))
+        event.add("status", ICS_STATUS.get(entry.status, "TENTATIVE"))
+        event.add("transp", "OPAQUE")
+        cal.add_component(event)
+    if hasattr(cal, "add_missing_timezones"):
+        cal.add_missing_timezones()
+    else:  # icalendar < 6.1: China has kept +08:00 without daylight saving since 1991.
+        cal.add_component(_shanghai_vtimezone(icalendar))
+    return cal.to_ical()
+
+
+def _shanghai_vtimezone(icalendar: Any) -> Any:
+    tz = icalendar.Timezone()
+    tz.add("tzid", "Asia/Shanghai")
+    standard = icalendar.TimezoneStandard()
+    standard.add("dtstart", datetime(1970, 1, 1))
+    standard.add("tzname", "CST")
+    standard.add("tzoffsetfrom", timedelta(hours=8))
+    standard.add("tzoffsetto", timedelta(hours=8))
+    tz.add_component(standard)
+    return tz
+
+
+# ---------------------------------------------------------------- PDF itinerary
+
+# Fonts with Chinese glyphs that Debian installs, in order of preference: (path, face).
+# The face of a collection (.ttc) is found by name when None (Simplified Chinese first).
+DEFAULT_FONT_PATHS: tuple[str, ...] = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # fonts-noto-cjk
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",  # fonts-noto-cjk
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # fonts-wqy-zenhei
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # fonts-wqy-microhei
+    "/usr/share/fonts/truetype/arphic/uming.ttc",  # fonts-arphic-uming
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",  # fonts-droid-fallback
+)
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    path: str
+    face: int = 0
+
+
+def find_font(configured: str | Sequence[str] | None = None) -> FontChoice | None:
+    """The first readable font among ``configured`` (a path or several), else the defaults.
+
+    A configured path that does not exist is not silently replaced by another font: it
+    gives None, so the deployment learns that its setting is wrong.
+    """
+    if configured:
+        candidates = (configured,) if isinstance(configured, str | Path) else tuple(configured)
+    else:
+        candidates = DEFAULT_FONT_PATHS
+    for candidate in candidates:
+        path = Path(candidate)
+        if path.is_file():
+            return FontChoice(str(path), collection_face(str(path)))
+    return None
+
+
+@lru_cache(maxsize=16)
+def collection_face(path: str) -> int:
+    """In a font collection, the face for Simplified Chinese (by its name); 0 otherwise."""
+    if not path.lower().endswith((".ttc", ".otc")):
+        return 0
+    try:
+        from fontTools.ttLib import TTCollection
+
+        collection = TTCollection(path, lazy=True)
+        names = [font["name"].getDebugName(1) or "" for font in collection.fonts]
+    except Exception:  # an unreadable collection: let the PDF step report it
+        return 0
+    for preferred in (" SC", "Zen Hei", "Micro Hei"):
+        for index, family in enumerate(names):
+            if preferred in family and "Mono" not in family:
+                return index
+    return 0
+
+
+@dataclass(frozen=True)
+class ItineraryRow:
+    time: str
+    arrangement: str
+    place: str
+    teacher: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ItineraryDay:
+    heading: str
+    rows: list[ItineraryRow]
+
+
+class FontUnavailable(Exception):
+    """The Chinese font cannot be used for the PDF (missing or unreadable)."""
+
+
+def build_itinerary_pdf(
+    *,
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    columns: Sequence[str],
+    days: Sequence[ItineraryDay],
+    footer: str,
+    page_label: str,
+    empty: str,
+    font: FontChoice,
+) -> bytes:
+    """An A4 PDF itinerary in Chinese, with the font embedded (subset) so any reader shows it.
+
+    ``page_label`` contains ``{page}`` for the page number; all texts come translated.
+    """
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    class ItineraryPDF(FPDF):
+        def footer(self) -> None:
+            self.set_y(-14)
+            self.set_font("cjk", size=8)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 6, footer, align="L")
+            self.set_x(self.l_margin)
+            self.cell(0, 6, page_label.format(page=self.page_no()), align="R")
+
+    pdf = ItineraryPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_title(title)
+    pdf.set_creator("Ring Route Portal")
+    try:
+        pdf.add_font("cjk", "", font.path, collection_font_number=font.face)
+    except Exception as exc:
+        raise FontUnavailable(str(exc)) from exc
+    pdf.add_page()
+    pdf.set_font("cjk", size=18)
+    pdf.cell(0, 12, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("cjk", size=10.5)
+    for label, value in facts:
+        pdf.set_text_color(90, 90, 90)
+        pdf.cell(24, 6.5, label)
+        pdf.set_text_color(0, 0, 0)
+        pdf.multi_cell(0, 6.5, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    if not days:
+        pdf.set_font("cjk", size=11)
+        pdf.multi_cell(0, 7, empty, new_x="LMARGIN", new_y="NEXT")
+    heading_style = FontFace(fill_color=(228, 234, 244))
+    for day in days:
+        if pdf.will_page_break(30):
+            pdf.add_page()
+        pdf.set_font("cjk", size=12)
+        pdf.set_text_color(30, 60, 110)
+        pdf.cell(0, 9, day.heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font("cjk", size=9.5)
+        with pdf.table(
+            col_widths=(22, 50, 62, 26, 20),
+            headings_style=heading_style,
+            line_height=5.5,
+            padding=1.5,
+            text_align="LEFT",
+            first_row_as_headings=True,
+            repeat_headings=1,
+        ) as table:
+            table.row(list(columns))
+            for row in day.rows:
+                table.row([row.time, row.arrangement, row.place, row.teacher, row.status])
+        pdf.ln(3)
+    return bytes(pdf.output())
