@@ -33,7 +33,7 @@ db: install
 	$(FLASK) db upgrade
 	$(FLASK) portal load-demo
 
-run: db
+run: db system-packages
 	@echo ""
 	@echo "  环线培训门户 Ring Route Portal: http://$(HOST):$(PORT)"
 	@echo "  Demo accounts are listed above (one password for all of them)."
