@@ -93,7 +93,7 @@ def plugin_states() -> dict[str, PluginState]:
     }
 
 
-def enabled_plugin_names() -> set[str]:
+def enabled_plugin_names() -> frozenset[str]:
     """Names of the installed plugins enabled in this deployment (cached per request)."""
     if has_request_context() and "enabled_plugins" in g:
         return g.enabled_plugins
@@ -178,7 +178,8 @@ def call_each(
     A plugin whose implementation raises, or whose result ``check`` rejects by raising,
     is left out of the answer and its error is recorded; the others still answer.
     """
-    allowed = set(plugin_names()) if include_disabled else enabled_plugin_names()
+    # A new set: enabled_plugin_names() is cached for the request and must not change.
+    allowed = set(plugin_names()) if include_disabled else set(enabled_plugin_names())
     if plugins is not None:
         allowed &= plugins
     answers = []

@@ -49,11 +49,16 @@ def core_nav_items(user) -> list[NavItem]:
     """The core menu for this user; plugin entries are appended after it."""
     items = [
         NavItem(_("首页"), url_for("home.index")),
+        NavItem(_("环线线路"), url_for("routes.index")),
         NavItem(_("教学点"), url_for("catalog.sites")),
         NavItem(_("师资"), url_for("catalog.teachers")),
         NavItem(_("课程"), url_for("catalog.courses")),
         NavItem(_("成员单位"), url_for("members.index")),
     ]
+    if user.is_authenticated and (user.is_office or user.role == "organizer"):
+        items.append(NavItem(_("培训班"), url_for("bookings.classes")))
+    if user.is_authenticated and (user.is_office or user.is_member_user):
+        items.append(NavItem(_("预约待办"), url_for("bookings.inbox")))
     if user.is_authenticated and user.is_office:
         items.append(
             NavItem(
@@ -62,6 +67,7 @@ def core_nav_items(user) -> list[NavItem]:
                 children=[
                     NavItem(_("用户管理"), url_for("auth.users")),
                     NavItem(_("插件"), url_for("members.plugins_page")),
+                    NavItem(_("环线规则"), url_for("routes.settings")),
                 ],
             )
         )

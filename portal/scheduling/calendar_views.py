@@ -130,7 +130,12 @@ def resolve(kind: str, item_id: int, user: Any) -> Subject:
     require_class_owner(training_class, user)
     bookings = select(Booking.id).where(Booking.class_id == training_class.id)
     return Subject(
-        "class", training_class, training_class.name, True, Reservation.booking_id.in_(bookings)
+        "class",
+        training_class,
+        training_class.name,
+        True,
+        Reservation.booking_id.in_(bookings),
+        url_for("bookings.class_detail", class_id=training_class.id),
     )
 
 

@@ -64,6 +64,17 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+# The values each numeric setting may take (a speed of 0 would divide by zero).
+SETTING_RANGES: dict[str, tuple[int, int]] = {
+    "ring_route_min_days": (1, 365),
+    "change_deadline_days": (0, 365),
+    "waitlist_offer_hours": (1, 720),
+    "travel_speed_kmh": (1, 200),
+    "travel_margin_minutes": (0, 240),
+    "suggest_within_days": (1, 365),
+}
+
+
 # ---------------------------------------------------------------- settings
 
 
@@ -79,13 +90,13 @@ def set_setting(key: str, value: Any, actor: Any) -> None:
     if key not in DEFAULT_SETTINGS:
         raise ServiceError(_("没有这项设置。"))
     default = DEFAULT_SETTINGS[key]
-    if isinstance(default, int) and (
-        not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3650
-    ):
-        raise ValidationFailed({key: _("请填写 0 到 3650 之间的整数。")})
-    if isinstance(default, str) and (
-        not isinstance(value, str) or not value.strip() or len(value) > 32
-    ):
+    if isinstance(default, int):
+        low, high = SETTING_RANGES[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValidationFailed(
+                {key: _("请填写 %(low)s 到 %(high)s 之间的整数。", low=low, high=high)}
+            )
+    elif not isinstance(value, str) or not value.strip() or len(value) > 32 or "\x00" in value:
         raise ValidationFailed({key: _("请填写不超过 32 个字符的文字。")})
     stored = db.session.get(Setting, key) or Setting(key=key)
     stored.value = {"value": value.strip() if isinstance(value, str) else value}
@@ -540,6 +551,8 @@ def suggest_dates(
     exclude_booking: int | None = None,
 ) -> list[date]:
     """The nearest start dates (before or after) on which the whole plan fits, in future days."""
+    if not plan:
+        return []
     within = setting("suggest_within_days")
     first_day = min(p.starts_at for p in plan).date()
     today = datetime.now(LOCAL_TZ).date()
@@ -642,7 +655,7 @@ def book(
     if idempotency_key:
         done = db.session.scalar(select(Booking).where(Booking.idempotency_key == idempotency_key))
         if done is not None:
-            return done
+            return same_submission(done, training_class, actor)
     if template is not None and training_class.kind not in template.kinds:
         raise ServiceError(
             _("“%(route)s”不向%(kind)s开放。", route=template.name, kind=training_class.kind_label)
@@ -656,7 +669,7 @@ def book(
             )
             if done is not None:
                 db.session.rollback()
-                return done
+                return same_submission(done, training_class, actor)
         problems = check_plan(plan, training_class.size, class_name=training_class.name)
         waiting = (
             {p.index for p in problems if p.suggestion.get("waitlist")} if waitlist_full else set()
@@ -717,6 +730,13 @@ def book(
         raise
     booking_changed(booking, "")
     return booking
+
+
+def same_submission(done: Booking, training_class: TrainingClass, actor: Any) -> Booking:
+    """The booking a repeated form made, if it is the same class's and the same person's."""
+    if done.class_id != training_class.id or done.created_by_id != actor.id:
+        raise ServiceError(_("表单已失效，请刷新页面后重新提交。"))
+    return done
 
 
 def refresh_booking_status(booking: Booking, actor: Any) -> None:
@@ -867,6 +887,7 @@ def update_class(training_class: TrainingClass, actor: Any, values: dict[str, An
     """Change a class's plan; a long 党性教育 class may not be left without its ring route."""
     require_class_owner(training_class, actor)
     values = validate_class(values)
+    before = {key: getattr(training_class, key) for key in CLASS_FIELDS}
     for key in CLASS_FIELDS:
         setattr(training_class, key, values[key])
     if (
@@ -874,6 +895,8 @@ def update_class(training_class: TrainingClass, actor: Any, values: dict[str, An
         and training_class.bookings
         and not active_bookings(training_class)
     ):
+        for key, value in before.items():
+            setattr(training_class, key, value)
         raise ServiceError(ring_route_message(training_class))
 
 
@@ -1031,7 +1054,9 @@ def cancel_booking(booking: Booking, actor: Any, reason: str) -> None:
         raise ServiceError(
             ring_route_message(training_class) + _("如确需取消，请先预约其他线路或联系环线办。")
         )
-    reason = (reason or "").strip()[:2000]
+    reason = (reason or "").strip()
+    if len(reason) > 2000 or "\x00" in reason:
+        raise ValidationFailed({"reason": _("原因过长或包含无效字符。")})
     booking_id = booking.id
     site_ids = [r.site_id for r in booking.reservations]
     begin_locked(site_ids, [])

@@ -264,3 +264,12 @@ def test_hook_portal_blueprints_pages_answer_404_while_disabled(_schema, tmp_pat
         db.session.commit()
         assert client.get("/m/intro/").status_code == 404
         db.session.remove()
+
+
+def test_asking_one_plugin_in_a_request_leaves_the_others_enabled(demo, app):
+    """Regression: call_each narrowed the request's cached set of enabled plugins in place."""
+    with app.test_request_context("/"):
+        plugins.call_each(
+            "portal_validate_reservation", plugins={"party_school"}, reservation=None, site=None
+        )
+        assert plugins.enabled_plugin_names() >= MEMBER_PLUGINS

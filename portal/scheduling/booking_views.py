@@ -1,0 +1,885 @@
+"""Class and booking pages: register a class, book a route, follow it; members decide.
+
+Thin views over ``portal.scheduling.services``: every scheduling rule (whether a stop fits,
+who may see what, what a decision does) lives there; these views only turn forms into
+service calls and the answers (``Problem`` lists, ``ServiceError`` messages) into pages.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.catalog.models import Course, TeachingSite
+from portal.catalog.views import show_errors
+from portal.errors import NotFound, ServiceError, ValidationFailed
+from portal.extensions import db
+from portal.members.models import Member
+from portal.scheduling import booking_forms as forms
+from portal.scheduling.models import (
+    BOOKING_STATUSES,
+    RESERVATION_STATUSES,
+    Booking,
+    Reservation,
+    RouteTemplate,
+    TrainingClass,
+)
+from portal.scheduling.services import (
+    BookingRefused,
+    PlannedStop,
+    Problem,
+    accept_offer,
+    active_bookings,
+    book,
+    bookable_sites_query,
+    booking_events,
+    cancel_booking,
+    change_deadline,
+    check_plan,
+    classes_of,
+    decide,
+    expire_offers,
+    get_booking,
+    get_reservation_for_member,
+    local_dt,
+    member_inbox,
+    needs_ring_route,
+    plan_from_template,
+    register_class,
+    require_class_owner,
+    ring_route_message,
+    setting,
+    suggest_dates,
+    update_class,
+    validate_class,
+)
+from portal.specs import WEEKDAY_LABELS
+from portal.timeutil import LOCAL_TZ
+
+bp = Blueprint("bookings", __name__, template_folder="templates")
+
+# Ids in URLs: larger numbers would overflow the database's integer columns (a 500).
+ID = "int(max=2147483647)"
+MAX_ID = 2147483647
+
+# Problems that depend on the date: another start date may make them go away.
+DATE_CODES = frozenset(
+    {
+        "closed_day",
+        "closed_hour",
+        "full",
+        "guide_busy",
+        "teacher_busy",
+        "teacher_unavailable",
+        "member_rule",
+        "past",
+        "member_disabled",
+    }
+)
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+INBOX_TABS = {
+    "pending": _l("待确认"),
+    "confirmed": _l("已确认"),
+    "declined": _l("已婉拒"),
+}
+EVENT_ACTIONS = {
+    "create": _l("提交预约"),
+    "pending": _l("预约站点"),
+    "confirmed": _l("预约站点"),
+    "waitlisted": _l("加入候补"),
+    "confirm": _l("确认"),
+    "decline": _l("婉拒"),
+    "cancel": _l("取消"),
+    "status": _l("预约状态变更"),
+    "offer": _l("候补递补"),
+    "accept_offer": _l("接受候补名额"),
+    "offer_expired": _l("候补名额过期"),
+}
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "local_time": local_time,
+        "weekday_label": lambda day: str(WEEKDAY_LABELS[day.isoweekday()]),
+    }
+
+
+def local_time(value: datetime | None, fmt: str = "%H:%M") -> str:
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+# ---------------------------------------------------------------- access
+
+
+def require_organizer() -> None:
+    """Registering and booking classes: organizers and the office only (403 for others)."""
+    if not (current_user.is_office or current_user.role == "organizer"):
+        abort(403)
+
+
+def require_member_staff() -> None:
+    """Deciding on reservations: member staff and the office only (403 for others)."""
+    if not (current_user.is_office or current_user.is_member_user):
+        abort(403)
+
+
+def load_class(class_id: int) -> TrainingClass:
+    training_class = db.session.get(TrainingClass, class_id)
+    if training_class is None:
+        abort(404)
+    try:
+        require_class_owner(training_class, current_user)
+    except NotFound:
+        abort(404)
+    return training_class
+
+
+def load_booking(booking_id: int) -> Booking:
+    try:
+        return get_booking(booking_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
+# ---------------------------------------------------------------- classes
+
+
+def theme_options() -> list[str]:
+    """Themes of the catalogue and of the published routes, the ring-route theme first."""
+    first = setting("ring_route_theme")
+    found = set(db.session.scalars(select(TeachingSite.theme).distinct()))
+    found |= set(
+        db.session.scalars(
+            select(RouteTemplate.theme).where(RouteTemplate.status == "published").distinct()
+        )
+    )
+    found.discard(first)
+    return [first, *sorted(t for t in found if t)]
+
+
+def class_values(form: forms.ClassForm) -> dict[str, Any] | None:
+    """The form's values when it parsed; else None, with the service's messages added too."""
+    if form.validate():
+        return form.values()
+    try:
+        validate_class(form.values())
+    except ValidationFailed as error:
+        for name, message in error.errors.items():
+            bad = getattr(form, name, None)
+            if bad is not None and not bad.errors:
+                bad.errors = [message]
+    return None
+
+
+def render_class_form(form: forms.ClassForm, training_class: TrainingClass | None):
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "bookings/class_form.html",
+        form=form,
+        training_class=training_class,
+        themes=theme_options(),
+        ring_days=setting("ring_route_min_days"),
+        ring_theme=setting("ring_route_theme"),
+    ), status
+
+
+@bp.get("/classes")
+@login_required
+def classes():
+    require_organizer()
+    found = classes_of(current_user)
+    return render_template(
+        "bookings/classes.html",
+        classes=found,
+        warn={
+            c.id
+            for c in found
+            if not c.cancelled and needs_ring_route(c) and not active_bookings(c)
+        },
+    )
+
+
+@bp.route("/classes/new", methods=["GET", "POST"])
+@login_required
+def class_new():
+    require_organizer()
+    form = forms.ClassForm()
+    if not form.is_submitted():
+        form.theme.data = setting("ring_route_theme")
+    elif (values := class_values(form)) is not None:
+        try:
+            training_class = register_class(current_user, values)
+        except ServiceError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            if needs_ring_route(training_class):
+                flash(ring_route_message(training_class), "warning")
+                return redirect(url_for("bookings.new", class_id=training_class.id))
+            flash(_("已登记培训班：%(name)s", name=training_class.name), "success")
+            return redirect(url_for("bookings.class_detail", class_id=training_class.id))
+    return render_class_form(form, None)
+
+
+@bp.get(f"/classes/<{ID}:class_id>")
+@login_required
+def class_detail(class_id: int):
+    require_organizer()
+    training_class = load_class(class_id)
+    return render_template(
+        "bookings/class_detail.html",
+        training_class=training_class,
+        ring_route_missing=needs_ring_route(training_class) and not active_bookings(training_class),
+        ring_route_message=ring_route_message(training_class),
+    )
+
+
+@bp.route(f"/classes/<{ID}:class_id>/edit", methods=["GET", "POST"])
+@login_required
+def class_edit(class_id: int):
+    require_organizer()
+    training_class = load_class(class_id)
+    form = forms.ClassForm(obj=training_class)
+    if form.is_submitted() and (values := class_values(form)) is not None:
+        try:
+            update_class(training_class, current_user, values)
+        except ServiceError as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("已保存。"), "success")
+            if needs_ring_route(training_class) and not active_bookings(training_class):
+                flash(ring_route_message(training_class), "warning")
+            return redirect(url_for("bookings.class_detail", class_id=training_class.id))
+    return render_class_form(form, training_class)
+
+
+@bp.route(f"/classes/<{ID}:class_id>/book", methods=["GET", "POST"])
+@login_required
+def class_book(class_id: int):
+    """The class's booking page lives at /bookings/new (307 keeps a POST a POST)."""
+    mode = "custom" if request.args.get("mode") == "custom" else None
+    target = url_for(
+        "bookings.new", class_id=class_id, template_id=int_arg("template_id"), mode=mode
+    )
+    return redirect(target, code=307 if request.method == "POST" else 302)
+
+
+# ---------------------------------------------------------------- booking a route
+
+
+@dataclass
+class StopRow:
+    """A stop of the itinerary as the booking page shows it."""
+
+    index: int
+    when: str
+    kind_label: str
+    label: str
+    minutes: int
+    has_site: bool
+    squads: int = 1
+    error: str = ""
+
+
+@dataclass
+class ProblemRow:
+    label: str
+    when: str
+    message: str
+    hint: str = ""
+
+
+@dataclass
+class CheckResult:
+    """What a check (or a refused booking) found, ready for the page."""
+
+    checked: bool = False
+    problems: list[ProblemRow] = field(default_factory=list)
+    suggested_dates: list[date] = field(default_factory=list)
+    waitlist_only: bool = False
+    squads_prefilled: bool = False
+    # Days around the asked date searched for other dates (0: none searched).
+    within: int = 0
+
+    @property
+    def fits(self) -> bool:
+        return self.checked and not self.problems
+
+
+def one_time_key(posted: str | None) -> str:
+    """The posted one-time key if it looks like ours, else a new one."""
+    if posted and KEY_PATTERN.fullmatch(posted):
+        return posted
+    return secrets.token_urlsafe(24)
+
+
+def apply_suggested_date(form: forms.BookingActions) -> None:
+    """A suggested-date button re-submits the form with that date as the start date."""
+    suggested = request.form.get("suggest", "")
+    try:
+        day = date.fromisoformat(suggested) if len(suggested) == 10 else None
+    except ValueError:
+        day = None
+    if day is not None:
+        form.start_date.raw_data = [day.isoformat()]
+        form.start_date.data = day
+
+
+def problem_rows(problems: list[Problem], plan: list[PlannedStop]) -> list[ProblemRow]:
+    by_index = {p.index: p for p in plan}
+    rows = []
+    for problem in sorted(problems, key=lambda p: (p.index is not None, p.index or 0)):
+        stop = by_index.get(problem.index)
+        hint = ""
+        if problem.code == "too_large" and problem.suggestion.get("squads"):
+            hint = _("建议分为 %(squads)s 组", squads=problem.suggestion["squads"])
+        elif problem.suggestion.get("waitlist"):
+            hint = _("可加入候补")
+        rows.append(
+            ProblemRow(
+                label=stop.label if stop is not None else _("整条线路"),
+                when=local_time(stop.starts_at, "%m-%d %H:%M") if stop is not None else "",
+                message=problem.message,
+                hint=hint,
+            )
+        )
+    return rows
+
+
+def examine(
+    problems: list[Problem], plan: list[PlannedStop], size: int, squads: dict[int, int]
+) -> CheckResult:
+    """Turn a plan's problems into the page's table, suggested dates and squads (pre-filled)."""
+    result = CheckResult(checked=True, problems=problem_rows(problems, plan))
+    for problem in problems:
+        suggested = problem.suggestion.get("squads")
+        if problem.code == "too_large" and isinstance(suggested, int) and problem.index is not None:
+            squads[problem.index] = max(squads.get(problem.index, 1), suggested)
+            result.squads_prefilled = True
+    if plan and any(p.code in DATE_CODES for p in problems):
+        result.suggested_dates = suggest_dates(plan, size)
+        result.within = setting("suggest_within_days")
+    result.waitlist_only = bool(problems) and all(p.suggestion.get("waitlist") for p in problems)
+    return result
+
+
+def submit_plan(
+    training_class: TrainingClass,
+    plan: list[PlannedStop],
+    squads: dict[int, int],
+    form: forms.BookingActions,
+    key: str,
+    template: RouteTemplate | None,
+) -> tuple[CheckResult, Booking | None, int]:
+    """Check the plan, or book it when a booking button was pressed."""
+    if form.book.data or form.waitlist.data:
+        try:
+            booking = book(
+                training_class,
+                plan,
+                current_user,
+                template=template,
+                name=template.name if template is not None else _("定制线路"),
+                idempotency_key=key,
+                waitlist_full=bool(form.waitlist.data),
+            )
+        except BookingRefused as refused:
+            flash(_("预约未提交：线路中有不满足条件的站点，请按下表调整。"), "danger")
+            return examine(refused.problems, plan, training_class.size, squads), None, 409
+        except ServiceError as error:
+            flash(error.message, "danger")
+            return CheckResult(), None, 409
+        return CheckResult(), booking, 200
+    problems = check_plan(plan, training_class.size, class_name=training_class.name)
+    return examine(problems, plan, training_class.size, squads), None, 200
+
+
+def booked(booking: Booking):
+    flash(_("预约已提交，等待各成员单位确认。"), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking.id))
+
+
+def bookable_templates(training_class: TrainingClass) -> list[RouteTemplate]:
+    published = db.session.scalars(
+        select(RouteTemplate)
+        .where(RouteTemplate.status == "published")
+        .order_by(RouteTemplate.days, RouteTemplate.name)
+    )
+    return [t for t in published if training_class.kind in t.kinds]
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Book a route for a class: a published template, or a custom route (?mode=custom)."""
+    require_organizer()
+    class_id = int_arg("class_id")
+    template_id = int_arg("template_id")
+    if class_id is None:
+        return pick_class(template_id)
+    training_class = load_class(class_id)
+    if training_class.cancelled:
+        flash(_("该培训班已取消。"), "danger")
+        return redirect(url_for("bookings.class_detail", class_id=training_class.id))
+    if request.args.get("mode") == "custom":
+        return custom_booking(training_class)
+    return template_booking(training_class, template_id)
+
+
+def pick_class(template_id: int | None):
+    mine = [c for c in classes_of(current_user) if not c.cancelled]
+    form = forms.PickClassForm(formdata=None)
+    form.class_id.choices = [
+        SelectChoice(c.id, f"{c.name}（{c.starts_on.isoformat()}，{c.size}人）") for c in mine
+    ]
+    form.template_id.data = str(template_id) if template_id else ""
+    template = db.session.get(RouteTemplate, template_id) if template_id else None
+    if template is not None and template.status != "published":
+        template = None
+    return render_template("bookings/pick_class.html", form=form, classes=mine, template=template)
+
+
+def template_squads(
+    template: RouteTemplate, form: forms.TemplateBookingForm
+) -> tuple[dict[int, int], dict[int, str]]:
+    """Squads per stop index as posted (squads-<index>), one each for a newly chosen route."""
+    squads: dict[int, int] = {}
+    errors: dict[int, str] = {}
+    if form.checked_template.data != str(template.id):
+        return squads, errors
+    for index, stop in enumerate(template.stops):
+        if stop.site is None:
+            continue
+        raw = request.form.get(f"squads-{index}", "").strip()
+        if not raw:
+            continue
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= forms.MAX_SQUADS:
+            squads[index] = int(raw)
+        else:
+            errors[index] = _("分组数须为 1 到 %(max)s 之间的整数。", max=forms.MAX_SQUADS)
+            squads[index] = 1
+    return squads, errors
+
+
+def template_rows(
+    template: RouteTemplate, start: date | None, squads: dict[int, int], errors: dict[int, str]
+) -> list[StopRow]:
+    rows = []
+    for index, stop in enumerate(template.stops):
+        if start is not None:
+            day = start + timedelta(days=stop.day - 1)
+            when = f"{day.isoformat()} {WEEKDAY_LABELS[day.isoweekday()]} {stop.starts:%H:%M}"
+        else:
+            when = _("第 %(day)s 天", day=stop.day) + f" {stop.starts:%H:%M}"
+        rows.append(
+            StopRow(
+                index=index,
+                when=when,
+                kind_label=stop.kind_label,
+                label=stop.label,
+                minutes=stop.minutes,
+                has_site=stop.site is not None,
+                squads=squads.get(index, 1),
+                error=errors.get(index, ""),
+            )
+        )
+    return rows
+
+
+def template_booking(training_class: TrainingClass, template_id: int | None):
+    templates = bookable_templates(training_class)
+    form = forms.TemplateBookingForm()
+    form.template_id.choices = [
+        SelectChoice(t.id, _("%(name)s（%(days)s 天）", name=t.name, days=t.days))
+        for t in templates
+    ]
+    by_id = {t.id: t for t in templates}
+    context: dict[str, Any] = {
+        "training_class": training_class,
+        "form": form,
+        "mode": "template",
+        "templates": templates,
+        "result": CheckResult(),
+        "rows": [],
+    }
+    if not form.is_submitted():
+        form.start_date.data = training_class.starts_on
+        form.key.data = one_time_key(None)
+        if template_id in by_id:
+            form.template_id.data = template_id
+        elif template_id:
+            flash(
+                _("所选线路未发布或不向%(kind)s开放，请另选线路。", kind=training_class.kind_label),
+                "warning",
+            )
+        return render_template("bookings/new.html", **context)
+    form.key.data = key = one_time_key(form.key.data)
+    apply_suggested_date(form)
+    if not form.validate():
+        return render_template("bookings/new.html", **context), 400
+    template = by_id[form.template_id.data]
+    squads, errors = template_squads(template, form)
+    form.checked_template.data = str(template.id)
+    if errors:
+        context["rows"] = template_rows(template, form.start_date.data, squads, errors)
+        return render_template("bookings/new.html", **context), 400
+    plan = plan_from_template(template, form.start_date.data, squads)
+    result, booking, status = submit_plan(training_class, plan, squads, form, key, template)
+    if booking is not None:
+        return booked(booking)
+    context["result"] = result
+    context["rows"] = template_rows(template, form.start_date.data, squads, {})
+    context["template"] = template
+    return render_template("bookings/new.html", **context), status
+
+
+def custom_choices(
+    form: forms.CustomBookingForm,
+) -> tuple[dict[int, TeachingSite], dict[int, Course]]:
+    """Sites taking bookings and their courses, as choices of every row."""
+    sites = {s.id: s for s in db.session.scalars(bookable_sites_query())}
+    courses = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Course)
+            .where(
+                Course.status == "active",
+                Course.member_id.in_({s.member_id for s in sites.values()}),
+            )
+            .order_by(Course.member_id, Course.name)
+        )
+    }
+    site_choices = [
+        SelectChoice(0, _("请选择")),
+        *(SelectChoice(s.id, f"{s.name}（{s.member.short_name}）") for s in sites.values()),
+    ]
+    course_choices = [
+        SelectChoice(0, _("（不选课程：现场参观）")),
+        *(
+            SelectChoice(c.id, f"{c.name}（{c.site.name if c.site else c.member.short_name}）")
+            for c in courses.values()
+        ),
+    ]
+    for entry in form.stops:
+        entry.form.site_id.choices = site_choices
+        entry.form.course_id.choices = course_choices
+    return sites, courses
+
+
+def custom_plan(
+    form: forms.CustomBookingForm, sites: dict[int, TeachingSite], courses: dict[int, Course]
+) -> tuple[list[PlannedStop], dict[int, int], bool]:
+    """PlannedStops of the filled rows (index = row number); False when a row is wrong."""
+    plan: list[PlannedStop] = []
+    squads: dict[int, int] = {}
+    ok = True
+
+    def fail(row_field: Any, message: str) -> None:
+        nonlocal ok
+        row_field.errors = [*row_field.errors, message]
+        ok = False
+
+    start = form.start_date.data
+    for index, entry in enumerate(form.stops):
+        row = entry.form
+        if row.is_blank():
+            continue
+        site = sites.get(row.site_id.data)
+        course = courses.get(row.course_id.data)
+        if row.site_id.data and site is None:
+            fail(row.site_id, _("该教学点暂不接受预约。"))
+            continue
+        if row.course_id.data and course is None:
+            fail(row.course_id, _("该课程暂不可预约。"))
+            continue
+        if site is None and course is not None and course.site_id in sites:
+            site = sites[course.site_id]
+        if site is None:
+            fail(row.site_id, _("请选择教学点。"))
+        elif course is not None and course.site_id not in (None, site.id):
+            fail(row.course_id, _("该课程不在所选教学点开设。"))
+        if row.day.data is None and not row.day.errors:
+            fail(row.day, _("请填写第几天。"))
+        if row.starts.data is None and not row.starts.errors:
+            fail(row.starts, _("请填写开始时间。"))
+        if row.minutes.data is None and not row.minutes.errors:
+            fail(row.minutes, _("请填写时长。"))
+        if not ok or row.errors or start is None:
+            ok = False
+            continue
+        squads[index] = row.squads.data or 1
+        plan.append(
+            PlannedStop(
+                index=index,
+                kind="course" if course is not None else "visit",
+                starts_at=local_dt(start + timedelta(days=row.day.data - 1), row.starts.data),
+                minutes=row.minutes.data,
+                site=site,
+                course=course,
+                teacher=course.teachers[0] if course is not None and course.teachers else None,
+                squads=squads[index],
+                guide_requested=course is None,
+            )
+        )
+    return plan, squads, ok
+
+
+def custom_booking(training_class: TrainingClass):
+    form = forms.CustomBookingForm()
+    sites, courses = custom_choices(form)
+    context: dict[str, Any] = {
+        "training_class": training_class,
+        "form": form,
+        "mode": "custom",
+        "templates": [],
+        "result": CheckResult(),
+        "max_rows": forms.MAX_CUSTOM_ROWS,
+    }
+    if not form.is_submitted():
+        form.start_date.data = training_class.starts_on
+        form.key.data = one_time_key(None)
+        return render_template("bookings/new.html", **context)
+    form.key.data = key = one_time_key(form.key.data)
+    if form.add_row.data:
+        if len(form.stops) < forms.MAX_CUSTOM_ROWS:
+            form.stops.append_entry()
+            custom_choices(form)
+        else:
+            flash(_("定制线路最多 %(count)s 个站点。", count=forms.MAX_CUSTOM_ROWS), "warning")
+        return render_template("bookings/new.html", **context)
+    apply_suggested_date(form)
+    valid = form.validate()
+    plan, squads, ok = custom_plan(form, sites, courses)
+    if not (valid and ok):
+        return render_template("bookings/new.html", **context), 400
+    result, booking, status = submit_plan(training_class, plan, squads, form, key, None)
+    if booking is not None:
+        return booked(booking)
+    for index, count in squads.items():
+        row = form.stops[index].form
+        if row.squads.data != count:
+            row.squads.data = count
+            row.squads.raw_data = [str(count)]
+    context["result"] = result
+    return render_template("bookings/new.html", **context), status
+
+
+# ---------------------------------------------------------------- a booking's page
+
+
+@dataclass
+class EventRow:
+    created_at: datetime
+    actor_name: str
+    action: str
+    change: str
+    reason: str
+
+
+def event_rows(booking: Booking) -> list[EventRow]:
+    labels = {r.id: r for r in booking.reservations}
+    rows = []
+    for event in booking_events(booking):
+        statuses = RESERVATION_STATUSES if event.reservation_id else BOOKING_STATUSES
+        before = (
+            str(statuses.get(event.from_status, event.from_status)) if event.from_status else ""
+        )
+        after = str(statuses.get(event.to_status, event.to_status)) if event.to_status else ""
+        change = f"{before} → {after}" if before and after else after or before
+        reservation = labels.get(event.reservation_id) if event.reservation_id else None
+        action = str(EVENT_ACTIONS.get(event.action, event.action))
+        if reservation is not None:
+            action = f"{action}（{reservation.site.name}）"
+        rows.append(EventRow(event.created_at, event.actor_name, action, change, event.reason))
+    return rows
+
+
+@bp.get(f"/bookings/<{ID}:booking_id>")
+@login_required
+def detail(booking_id: int):
+    expire_offers()
+    booking = load_booking(booking_id)
+    deadline = change_deadline(booking)
+    today = datetime.now(LOCAL_TZ).date()
+    return render_template(
+        "bookings/detail.html",
+        booking=booking,
+        training_class=booking.training_class,
+        events=event_rows(booking),
+        deadline=deadline,
+        may_cancel=booking.status != "cancelled" and (current_user.is_office or today <= deadline),
+        cancel_form=forms.CancelForm(),
+    )
+
+
+@bp.post(f"/bookings/<{ID}:booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    booking = load_booking(booking_id)
+    form = forms.CancelForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "danger")
+        return redirect(url_for("bookings.detail", booking_id=booking.id) + "#cancel")
+    try:
+        cancel_booking(booking, current_user, form.reason.data)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(_("预约已取消。"), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
+
+
+@bp.post(f"/reservations/<{ID}:reservation_id>/accept")
+@login_required
+def accept(reservation_id: int):
+    reservation = db.session.get(Reservation, reservation_id)
+    if reservation is None:
+        abort(404)
+    booking_id = reservation.booking_id
+    try:
+        require_class_owner(reservation.booking.training_class, current_user)
+    except NotFound:
+        abort(404)
+    if not forms.AcceptOfferForm().validate_on_submit():
+        abort(400)
+    try:
+        accept_offer(reservation, current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(_("已接受候补名额。"), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
+
+
+# ---------------------------------------------------------------- the members' inbox
+
+
+@dataclass
+class InboxDay:
+    day: date
+    reservations: list[Reservation]
+
+
+def member_filter(form: forms.InboxFilterForm) -> int | None:
+    value = form.member.data or ""
+    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    require_member_staff()
+    expire_offers()
+    status = request.args.get("status", "pending")
+    if status not in INBOX_TABS:
+        status = "pending"
+    form = forms.InboxFilterForm(formdata=request.args)
+    member_id = None
+    if current_user.is_office:
+        form.member.choices = [SelectChoice("", _("全部成员单位"))] + [
+            SelectChoice(str(m.id), m.short_name)
+            for m in db.session.scalars(select(Member).order_by(Member.id))
+        ]
+        member_id = member_filter(form)
+    form.status.data = status
+    found = member_inbox(current_user, status)
+    if member_id is not None:
+        found = [r for r in found if r.site.member_id == member_id]
+    days = [
+        InboxDay(day, list(rows))
+        for day, rows in groupby(found, key=lambda r: r.starts_at.astimezone(LOCAL_TZ).date())
+    ]
+    return render_template(
+        "bookings/inbox.html",
+        days=days,
+        count=len(found),
+        status=status,
+        tabs=INBOX_TABS,
+        form=form if current_user.is_office else None,
+        member_id=member_id,
+    )
+
+
+def inbox_redirect():
+    member = request.form.get("member", "")
+    args = {"member": member} if member.isascii() and member.isdigit() else {}
+    return redirect(url_for("bookings.inbox", **args))
+
+
+def decide_view(reservation_id: int, confirm: bool):
+    require_member_staff()
+    try:
+        reservation = get_reservation_for_member(reservation_id, current_user)
+    except NotFound:
+        abort(404)
+    form = forms.ConfirmForm() if confirm else forms.DeclineForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "danger")
+        return inbox_redirect()
+    reason = "" if confirm else form.reason.data
+    where = f"{reservation.site.name} {local_time(reservation.starts_at, '%m-%d %H:%M')}"
+    try:
+        decide(reservation, current_user, confirm, reason)
+    except NotFound:
+        abort(404)
+    except BookingRefused as refused:
+        flash(
+            _(
+                "无法确认%(where)s：%(why)s",
+                where=where,
+                why="；".join(p.message for p in refused.problems),
+            ),
+            "danger",
+        )
+    except ServiceError as error:
+        flash(error.message, "danger")
+    else:
+        if confirm:
+            flash(_("已确认：%(where)s。", where=where), "success")
+        else:
+            flash(_("已婉拒：%(where)s。", where=where), "success")
+    return inbox_redirect()
+
+
+@bp.post(f"/reservations/<{ID}:reservation_id>/confirm")
+@login_required
+def confirm(reservation_id: int):
+    return decide_view(reservation_id, True)
+
+
+@bp.post(f"/reservations/<{ID}:reservation_id>/decline")
+@login_required
+def decline(reservation_id: int):
+    return decide_view(reservation_id, False)
