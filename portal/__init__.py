@@ -70,6 +70,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.home.views import bp as home_bp
+    from portal.events.views import bp as events_bp
+    from portal.meetings.views import bp as meetings_bp
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp
     from portal.scheduling.booking_views import bp as bookings_bp
@@ -86,6 +88,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         bookings_bp,
         calendars_bp,
         messages_bp,
+        meetings_bp,
+        events_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -1,5 +1,8 @@
 """Every model of the portal, imported in one place so the metadata is complete (Alembic, tests)."""
 
+import portal.events.models  # noqa: F401  (joint events: contests, trainings)
+import portal.meetings.models  # noqa: F401  (joint meetings and decisions)
+
 from portal.auth.models import User
 from portal.catalog.models import (
     CatalogChange,

@@ -1,0 +1,3 @@
+"""Models of the events area."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the meetings area."""
+
+from __future__ import annotations
