@@ -5,6 +5,9 @@
 # PostgreSQL in production (psycopg 3 is used for postgresql:// URLs):
 # SQLALCHEMY_DATABASE_URI = "postgresql://portal@127.0.0.1:5432/portal"
 
+# Behind nginx (or another proxy) that sets X-Forwarded-For/-Proto/-Host:
+# PROXY_FIX = True
+
 # Behind HTTPS, send cookies only over HTTPS:
 # SESSION_COOKIE_SECURE = True
 # REMEMBER_COOKIE_SECURE = True

@@ -51,6 +51,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    if app.config.get("PROXY_FIX"):
+        # Behind nginx: trust one proxy's X-Forwarded-For/-Proto/-Host, so links are https.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     from portal import extensions, models  # noqa: F401  (models: complete metadata)
 

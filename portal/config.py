@@ -21,6 +21,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Set True behind a reverse proxy (nginx) that sets X-Forwarded-* headers.
+    PROXY_FIX = False
     # Bootstrap is served from the installed bootstrap-flask package, never a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
