@@ -166,3 +166,45 @@ def send_mail(loop: bool, interval: int) -> None:
         if not loop:
             return
         time.sleep(interval)
+
+
+@portal_cli.command("backup")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path: str | None) -> None:
+    """Write a consistent copy of the database (default: instance/backups/portal-<time>.*)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from portal.backup import BackupError, backup, default_path
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    target = Path(path) if path else default_path(current_app.instance_path, url)
+    try:
+        backup(url, target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup written to {target}")
+
+
+@portal_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+@with_appcontext
+def restore_command(path: str, yes: bool) -> None:
+    """Replace the database with the backup in PATH (stop the portal's workers first)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from portal.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces every row of the database. Go on?", abort=True)
+    db.engine.dispose()
+    try:
+        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored from {path}")
