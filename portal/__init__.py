@@ -71,11 +71,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from portal.api import scheduling as _api_scheduling  # noqa: F401  (adds its routes to api_bp)
     from portal.api.views import bp as api_bp
+    from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
-    from portal.home.views import bp as home_bp
     from portal.events.views import bp as events_bp
+    from portal.home.views import bp as home_bp
     from portal.meetings.views import bp as meetings_bp
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp
@@ -95,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         messages_bp,
         meetings_bp,
         events_bp,
+        audit_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

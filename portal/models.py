@@ -2,7 +2,7 @@
 
 import portal.events.models  # noqa: F401  (joint events: contests, trainings)
 import portal.meetings.models  # noqa: F401  (joint meetings and decisions)
-
+from portal.audit.models import AuditEntry
 from portal.auth.models import User
 from portal.catalog.models import (
     CatalogChange,
@@ -27,6 +27,7 @@ from portal.scheduling.models import (
 )
 
 __all__ = [
+    "AuditEntry",
     "Booking",
     "BookingEvent",
     "CatalogChange",

@@ -119,6 +119,9 @@ def set_enabled(name: str, enabled: bool, by: str) -> PluginState:
     state.changed_at = utcnow()
     state.changed_by = by
     db.session.add(state)
+    from portal.audit.services import record
+
+    record(by, "plugin.enable" if enabled else "plugin.disable", name)
     if has_request_context():
         g.pop("enabled_plugins", None)
     return state

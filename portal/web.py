@@ -68,6 +68,7 @@ def core_nav_items(user) -> list[NavItem]:
                     NavItem(_("用户管理"), url_for("auth.users")),
                     NavItem(_("插件"), url_for("members.plugins_page")),
                     NavItem(_("环线规则"), url_for("routes.settings")),
+                    NavItem(_("审计日志"), url_for("audit.index")),
                 ],
             )
         )

@@ -9,6 +9,7 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.audit.services import record
 from portal.auth.models import MEMBER_ROLES, ROLES, User
 from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db
@@ -123,6 +124,7 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    record(actor, "account.create", user.username, role=role, member_id=member_id)
     return user
 
 
@@ -146,6 +148,7 @@ def change_own_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1
+    record(user, "account.change_password", user.username)
 
 
 def reset_password(user: User, new: str, actor: User) -> None:
@@ -157,6 +160,7 @@ def reset_password(user: User, new: str, actor: User) -> None:
     user.set_password(new)
     user.must_change_password = True
     user.session_version += 1
+    record(actor, "account.reset_password", user.username)
 
 
 def set_active(user: User, active: bool, actor: User) -> None:
@@ -167,6 +171,7 @@ def set_active(user: User, active: bool, actor: User) -> None:
     if user.active != active:
         user.active = active
         user.session_version += 1
+        record(actor, "account.enable" if active else "account.disable", user.username)
 
 
 def list_users(actor: User) -> list[User]:

@@ -143,7 +143,7 @@ def weekdays_text(days: str) -> str:
     return "、".join(parts)
 
 
-def _workbook(
+def workbook(
     title: str, headers: Sequence[str], widths: Sequence[int], rows: Iterable[Sequence[Any]]
 ) -> bytes:
     """An .xlsx of one sheet: a bold, frozen header row and then ``rows``."""
@@ -230,13 +230,13 @@ def course_row(course: Course, teachers: Sequence[Teacher] | None = None) -> lis
 def sites_xlsx(rows: Iterable[TeachingSite], scores: dict[int, float] | None = None) -> bytes:
     """The sites as an .xlsx; ``scores`` maps a site id to its latest assessment score."""
     scores = scores or {}
-    return _workbook(
+    return workbook(
         "教学点", SITE_HEADERS, SITE_WIDTHS, (site_row(s, scores.get(s.id)) for s in rows)
     )
 
 
 def teachers_xlsx(rows: Iterable[Teacher]) -> bytes:
-    return _workbook("师资", TEACHER_HEADERS, TEACHER_WIDTHS, (teacher_row(t) for t in rows))
+    return workbook("师资", TEACHER_HEADERS, TEACHER_WIDTHS, (teacher_row(t) for t in rows))
 
 
 def courses_xlsx(rows: Iterable[Course], visible: Callable[[Teacher], bool] | None = None) -> bytes:
@@ -246,7 +246,7 @@ def courses_xlsx(rows: Iterable[Course], visible: Callable[[Teacher], bool] | No
         teachers = None if visible is None else [t for t in course.teachers if visible(t)]
         return course_row(course, teachers)
 
-    return _workbook("课程", COURSE_HEADERS, COURSE_WIDTHS, (row(c) for c in rows))
+    return workbook("课程", COURSE_HEADERS, COURSE_WIDTHS, (row(c) for c in rows))
 
 
 # ---------------------------------------------------------------- cell parsing
@@ -505,7 +505,7 @@ def template_xlsx(kind: str) -> bytes:
     spec = SPECS[kind]
     widths = [max(12, min(40, len(str(v)) * 2 + 4)) for v in spec.example]
     title = "教学点导入模板" if kind == "sites" else "师资导入模板"
-    return _workbook(title, spec.headers, widths, [spec.example])
+    return workbook(title, spec.headers, widths, [spec.example])
 
 
 # ---------------------------------------------------------------- preview

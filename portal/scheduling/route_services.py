@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.audit.services import record
 from portal.catalog.models import Course, TeachingSite
 from portal.catalog.services import clean_text
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
@@ -218,6 +219,7 @@ def create_template(actor: Any, values: dict[str, Any]) -> RouteTemplate:
     template = RouteTemplate(status="draft", **{k: values[k] for k in TEMPLATE_FIELDS})
     db.session.add(template)
     db.session.flush()
+    record(actor, "route.create", template.name)
     return template
 
 
@@ -241,6 +243,8 @@ def update_template(template: RouteTemplate, actor: Any, values: dict[str, Any])
             setattr(template, key, values[key])
             changed = True
     db.session.flush()
+    if changed:
+        record(actor, "route.edit", template.name)
     return changed
 
 
@@ -259,6 +263,7 @@ def set_template_status(template: RouteTemplate, actor: Any, status: str) -> Non
             raise ServiceError(_("不能发布：") + "；".join(problems))
     template.status = status
     db.session.flush()
+    record(actor, f"route.{status}", template.name)
 
 
 def next_weekday(today: date | None = None) -> date:

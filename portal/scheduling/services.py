@@ -27,6 +27,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import plugins
+from portal.audit.services import record
 from portal.catalog.models import Course, Teacher, TeacherUnavailability, TeachingSite
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import SQLITE_IMMEDIATE, db
@@ -102,6 +103,7 @@ def set_setting(key: str, value: Any, actor: Any) -> None:
     stored.value = {"value": value.strip() if isinstance(value, str) else value}
     stored.updated_by = actor.username
     db.session.add(stored)
+    record(actor, "setting.change", key, value=value)
 
 
 def all_settings() -> dict[str, Any]:
