@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -45,6 +45,17 @@ def _load_user(session_id: str):
     return load_session_user(session_id)
 
 
+@login_manager.request_loader
+def _load_token_user(req):
+    """Members' systems call the JSON API with "Authorization: Bearer <token>"."""
+    header = req.headers.get("Authorization", "")
+    if not req.path.startswith("/api/") or not header.startswith("Bearer "):
+        return None
+    from portal.auth.tokens import user_for_token
+
+    return user_for_token(header[len("Bearer ") :].strip())
+
+
 def core_nav_items(user) -> list[NavItem]:
     """The core menu for this user; plugin entries are appended after it."""
     items = [
@@ -59,6 +70,8 @@ def core_nav_items(user) -> list[NavItem]:
         items.append(NavItem(_("培训班"), url_for("bookings.classes")))
     if user.is_authenticated and (user.is_office or user.is_member_user):
         items.append(NavItem(_("预约待办"), url_for("bookings.inbox")))
+    if user.is_authenticated and user.role == "member_admin":
+        items.append(NavItem(_("API 密钥"), url_for("auth.api_tokens")))
     if user.is_authenticated and user.is_office:
         items.append(
             NavItem(
@@ -69,6 +82,7 @@ def core_nav_items(user) -> list[NavItem]:
                     NavItem(_("插件"), url_for("members.plugins_page")),
                     NavItem(_("环线规则"), url_for("routes.settings")),
                     NavItem(_("审计日志"), url_for("audit.index")),
+                    NavItem(_("API 密钥"), url_for("auth.api_tokens")),
                 ],
             )
         )
@@ -95,6 +109,8 @@ def init_app(app: Flask) -> None:
     def _request_setup():
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
         session.permanent = True
+        if getattr(current_user, "is_token", False) and request.method not in ("GET", "HEAD"):
+            abort(403)
         if (
             current_user.is_authenticated
             and current_user.must_change_password

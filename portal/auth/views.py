@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectChoice
+from wtforms import SelectChoice, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
 
-from portal.auth import services
+from portal.auth import services, tokens
 from portal.auth.forms import (
     ActiveForm,
     ChangePasswordForm,
@@ -193,3 +196,54 @@ def user_active(user_id: int):
         else:
             flash(_("已停用账号 %(username)s。", username=user.username), "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("密钥名称（如：本单位教务系统）"),
+        validators=[DataRequired(_l("请填写密钥名称。")), Length(max=64)],
+    )
+    submit = SubmitField(_l("生成新密钥"))
+
+
+@bp.route("/account/api-tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    if not tokens.can_manage(current_user):
+        abort(403)
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            _token, secret = tokens.create_token(current_user, form.name.data)
+        except ServiceError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    status = 400 if form.is_submitted() and form.errors else 200
+    return (
+        render_template(
+            "auth/api_tokens.html",
+            form=form,
+            secret=secret,
+            tokens=tokens.tokens_for(current_user),
+            revoke_form=ActiveForm(),
+        ),
+        status,
+    )
+
+
+@bp.post("/account/api-tokens/<int:token_id>/revoke")
+@login_required
+def api_token_revoke(token_id: int):
+    if not ActiveForm().validate_on_submit():
+        abort(400)
+    try:
+        tokens.revoke(current_user, token_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("密钥已作废，使用它的系统将立即无法访问。"), "success")
+    return redirect(url_for("auth.api_tokens"))
