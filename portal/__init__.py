@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
 
+    from portal.api import openapi as _api_openapi  # noqa: F401  (adds its route to api_bp)
     from portal.api import scheduling as _api_scheduling  # noqa: F401  (adds its routes to api_bp)
     from portal.api.views import bp as api_bp
     from portal.audit.views import bp as audit_bp

@@ -35,13 +35,22 @@ from portal.timeutil import LOCAL_TZ
 MAX_DAYS = 62
 
 
+# Dates the portal can hold; beyond them time-zone arithmetic would overflow.
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def _date(name: str, errors: dict[str, str]) -> date | None:
     value = request.args.get(name, "").strip()
     try:
-        return date.fromisoformat(value) if len(value) == 10 else None
+        day = date.fromisoformat(value) if len(value) == 10 else None
     except ValueError:
-        pass
-    errors[name] = _("请填写有效的日期（YYYY-MM-DD）。")
+        day = None
+    if day is not None and EARLIEST <= day <= LATEST:
+        return day
+    if day is not None:
+        errors[name] = _("日期须在 2000 年至 2100 年之间。")
+    elif value:
+        errors[name] = _("请填写有效的日期（YYYY-MM-DD）。")
     return None
 
 
