@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from portal.catalog import services
-from portal.catalog.models import CatalogChange, Course, Teacher, TeachingSite
+from portal.catalog.models import Course, Teacher, TeachingSite
 from portal.errors import ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.specs import WEEKDAY_NAMES
@@ -831,20 +831,6 @@ def apply_import(preview: ImportPreview, actor: Any, member_id: int | None) -> d
             changed = services.update_item(item, actor, dict(row.values), reason=IMPORT_REASON)
             counts["updated" if changed else "unchanged"] += 1
         else:
-            item = services.create_item(spec.model, actor, owner, dict(row.values))
-            _mark_imported(item)
+            services.create_item(spec.model, actor, owner, dict(row.values), reason=IMPORT_REASON)
             counts["created"] += 1
     return counts
-
-
-def _mark_imported(item: Any) -> None:
-    """Give the history entry that create_item just added the reason 批量导入."""
-    item_type = services.ITEM_TYPE[type(item)]
-    for entry in db.session.new:
-        if (
-            isinstance(entry, CatalogChange)
-            and entry.item_type == item_type
-            and entry.item_id == item.id
-            and entry.action == "create"
-        ):
-            entry.reason = IMPORT_REASON

@@ -135,10 +135,12 @@ def teacher_visible(teacher: Teacher, user: Any) -> bool:
 # ---------------------------------------------------------------- history
 
 
-def display(value: Any) -> str:
-    """A value as the history shows it."""
+def display(value: Any, field: str = "") -> str:
+    """A value as the history shows it (``field`` names it where the raw value is a code)."""
     if value is None:
         return ""
+    if field == "open_weekdays" and isinstance(value, str):
+        return weekday_label(value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, time):
@@ -196,7 +198,7 @@ def apply_changes(
             continue
         old, new = getattr(item, field), values[field]
         if old != new:
-            changed[field] = [display(old), display(new)]
+            changed[field] = [display(old, field), display(new, field)]
             setattr(item, field, new)
     return changed
 
@@ -330,7 +332,9 @@ def validate(model: type, values: dict[str, Any], member_id: int) -> dict[str, A
     return validate_site(values) if model is TeachingSite else validate_teacher(values)
 
 
-def create_item(model: type, actor: Any, member_id: int | None, values: dict[str, Any]) -> Any:
+def create_item(
+    model: type, actor: Any, member_id: int | None, values: dict[str, Any], reason: str = ""
+) -> Any:
     """Create a site, teacher or course for a member. The caller commits."""
     owner = acting_member_id(actor, member_id)
     values = validate(model, values, owner)
@@ -340,7 +344,8 @@ def create_item(model: type, actor: Any, member_id: int | None, values: dict[str
         item,
         "create",
         actor,
-        {f: ["", display(getattr(item, f))] for f in FIELDS[model] if f in values},
+        {f: ["", display(getattr(item, f), f)] for f in FIELDS[model] if f in values},
+        (reason or "").strip()[:MAX_TEXT],
     )
     return item
 

@@ -325,7 +325,9 @@ def item_new(kind_name: str):
         form.open_weekdays.data = list("1234567")
     if form.validate_on_submit():
         try:
-            item = services.create_item(kind.model, current_user, member_id or None, form.values())
+            item = services.create_item(
+                kind.model, current_user, member_id or None, form.values(), form.reason.data or ""
+            )
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)

@@ -169,7 +169,7 @@ def _upsert(
             if row.member_id != member.id:
                 changed["member"] = member
             shown = {
-                k: [catalog_services.display(getattr(row, k)), catalog_services.display(v)]
+                k: [catalog_services.display(getattr(row, k), k), catalog_services.display(v, k)]
                 for k, v in changed.items()
                 if k != "member"
             }

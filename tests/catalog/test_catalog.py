@@ -536,3 +536,12 @@ def test_history_entries_name_the_member_for_reports(demo):
     db.session.commit()
     entry = db.session.scalars(select(CatalogChange).order_by(CatalogChange.id.desc())).first()
     assert entry.member_id == site.member_id and entry.actor_name == "环线办 王主任"
+
+
+def test_the_history_shows_opening_days_as_names_and_keeps_the_note(demo, client):
+    login(client, "party_school_staff")
+    client.post("/sites/new", data={**SITE_FORM, "reason": "新馆开放"})
+    site = db.session.scalar(select(TeachingSite).where(TeachingSite.name == "新教学点"))
+    entry = services.history(site)[0]
+    assert entry.changes["open_weekdays"] == ["", "周二、周三、周四"]
+    assert entry.reason == "新馆开放"
