@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal import plugins
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.meetings.cli import meetings_digest
 
 
 @click.group("portal")
@@ -208,3 +209,7 @@ def restore_command(path: str, yes: bool) -> None:
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"restored from {path}")
+
+
+# Commands that live with their area.
+portal_cli.add_command(meetings_digest)

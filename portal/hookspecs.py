@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from portal.auth.models import User
     from portal.catalog.models import TeachingSite
+    from portal.events.fields import EventFieldSpec
     from portal.scheduling.models import Booking
     from portal.specs import (
         CourseSpec,
@@ -185,6 +186,29 @@ def portal_nav_items(user: User) -> list[NavItem]:
         @hookimpl
         def portal_nav_items(user):
             return [NavItem(label="党校简介", url="/m/party-school/")]
+    """
+
+
+@hookspec
+def portal_event_fields(event_type_key: str) -> list[EventFieldSpec]:
+    """Add fields of the member's own to the joint events of one of its event kinds.
+
+    Called only on the plugin that contributed the kind (``portal_event_types``), with the
+    kind's ``key``, whenever an event of that kind is created or edited. Return
+    :class:`portal.events.fields.EventFieldSpec` items (``key``, ``label``, ``kind`` one of
+    ``text``/``int``/``date``/``choice``, ``required``, ``choices`` …), or ``[]`` for kinds
+    without fields of their own. The portal adds them to the event form, checks what users
+    type, stores the values with the event (in JSON, with their labels) and shows them on
+    its page. A plugin that raises or returns bad specs adds no fields; the form still works.
+
+    Example::
+
+        @hookimpl
+        def portal_event_fields(event_type_key):
+            if event_type_key == "battlefield_trek":
+                return [EventFieldSpec(key="distance_km", label="徒步距离（公里）",
+                                       kind="int", required=True, min_value=1)]
+            return []
     """
 
 

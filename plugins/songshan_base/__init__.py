@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 from portal import hookimpl
+from portal.events.fields import EventFieldSpec
 from portal.specs import (
     CourseSpec,
     EventTypeSpec,
@@ -178,7 +179,38 @@ EVENT_TYPES = [
         name="调研督查",
         description="对环线现场教学点的教学质量、讲解服务和安全保障开展调研督查。",
     ),
+    EventTypeSpec(
+        key="battlefield_trek",
+        name="重走松山战场徒步研学",
+        description="沿松山战役遗址的战壕和山路徒步研学，由基地讲解员分组带领。",
+    ),
 ]
+
+# The fields of the base's own kinds of joint event (hook portal_event_fields).
+TREK_FIELDS = [
+    EventFieldSpec(
+        key="distance_km",
+        label="徒步距离（公里）",
+        kind="int",
+        required=True,
+        min_value=1,
+        max_value=50,
+        help="全程徒步的距离，整数公里。",
+    ),
+    EventFieldSpec(
+        key="equipment",
+        label="装备要求",
+        kind="text",
+        help="如：运动鞋、雨具、饮用水。",
+    ),
+    EventFieldSpec(
+        key="difficulty",
+        label="难度",
+        kind="choice",
+        choices=("较易", "中等", "较难"),
+    ),
+]
+EVENT_FIELDS = {"battlefield_trek": TREK_FIELDS}
 
 
 @hookimpl
@@ -204,6 +236,11 @@ def portal_courses() -> list[CourseSpec]:
 @hookimpl
 def portal_event_types() -> list[EventTypeSpec]:
     return list(EVENT_TYPES)
+
+
+@hookimpl
+def portal_event_fields(event_type_key: str) -> list[EventFieldSpec]:
+    return list(EVENT_FIELDS.get(event_type_key, []))
 
 
 @hookimpl

@@ -37,6 +37,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal import pdf
 from portal.auth.models import User
 from portal.catalog.models import Teacher, TeachingSite
 from portal.catalog.services import can_edit, teacher_visible
@@ -404,7 +405,7 @@ def itinerary_pdf(class_id: int):
         require_class_owner(training_class, current_user)
     except NotFound:
         abort(404)
-    font = calendars.find_font(current_app.config.get("PDF_FONT_PATH"))
+    font = pdf.find_font(current_app.config.get("PDF_FONT_PATH"))
     missing = _(
         "服务器上没有可用的中文字体，无法生成 PDF 行程单。请联系管理员安装中文字体"
         "（Debian 软件包 fonts-noto-cjk）或设置 PDF_FONT_PATH。"
@@ -438,7 +439,7 @@ def itinerary_pdf(class_id: int):
             empty=_("暂无已预约的行程。"),
             font=font,
         )
-    except calendars.FontUnavailable as exc:
+    except pdf.FontUnavailable as exc:
         log.error("the CJK font %s cannot be used for PDF: %s", font.path, exc)
         return font_missing(missing)
     response = Response(body, mimetype="application/pdf")

@@ -14,12 +14,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 
+from portal.pdf import FontChoice, PdfSection, build_pdf
 from portal.timeutil import LOCAL_TZ
 
 VIEWS = ("month", "week")
@@ -266,58 +265,7 @@ def _shanghai_vtimezone(icalendar: Any) -> Any:
 
 # ---------------------------------------------------------------- PDF itinerary
 
-# Fonts with Chinese glyphs that Debian installs, in order of preference: (path, face).
-# The face of a collection (.ttc) is found by name when None (Simplified Chinese first).
-DEFAULT_FONT_PATHS: tuple[str, ...] = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # fonts-noto-cjk
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",  # fonts-noto-cjk
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # fonts-wqy-zenhei
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # fonts-wqy-microhei
-    "/usr/share/fonts/truetype/arphic/uming.ttc",  # fonts-arphic-uming
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",  # fonts-droid-fallback
-)
-
-
-@dataclass(frozen=True)
-class FontChoice:
-    path: str
-    face: int = 0
-
-
-def find_font(configured: str | Sequence[str] | None = None) -> FontChoice | None:
-    """The first readable font among ``configured`` (a path or several), else the defaults.
-
-    A configured path that does not exist is not silently replaced by another font: it
-    gives None, so the deployment learns that its setting is wrong.
-    """
-    if configured:
-        candidates = (configured,) if isinstance(configured, str | Path) else tuple(configured)
-    else:
-        candidates = DEFAULT_FONT_PATHS
-    for candidate in candidates:
-        path = Path(candidate)
-        if path.is_file():
-            return FontChoice(str(path), collection_face(str(path)))
-    return None
-
-
-@lru_cache(maxsize=16)
-def collection_face(path: str) -> int:
-    """In a font collection, the face for Simplified Chinese (by its name); 0 otherwise."""
-    if not path.lower().endswith((".ttc", ".otc")):
-        return 0
-    try:
-        from fontTools.ttLib import TTCollection
-
-        collection = TTCollection(path, lazy=True)
-        names = [font["name"].getDebugName(1) or "" for font in collection.fonts]
-    except Exception:  # an unreadable collection: let the PDF step report it
-        return 0
-    for preferred in (" SC", "Zen Hei", "Micro Hei"):
-        for index, family in enumerate(names):
-            if preferred in family and "Mono" not in family:
-                return index
-    return 0
+ITINERARY_WIDTHS = (22, 50, 62, 26, 20)
 
 
 @dataclass(frozen=True)
@@ -335,10 +283,6 @@ class ItineraryDay:
     rows: list[ItineraryRow]
 
 
-class FontUnavailable(Exception):
-    """The Chinese font cannot be used for the PDF (missing or unreadable)."""
-
-
 def build_itinerary_pdf(
     *,
     title: str,
@@ -350,65 +294,16 @@ def build_itinerary_pdf(
     empty: str,
     font: FontChoice,
 ) -> bytes:
-    """An A4 PDF itinerary in Chinese, with the font embedded (subset) so any reader shows it.
-
-    ``page_label`` contains ``{page}`` for the page number; all texts come translated.
-    """
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
-    class ItineraryPDF(FPDF):
-        def footer(self) -> None:
-            self.set_y(-14)
-            self.set_font("cjk", size=8)
-            self.set_text_color(110, 110, 110)
-            self.cell(0, 6, footer, align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 6, page_label.format(page=self.page_no()), align="R")
-
-    pdf = ItineraryPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.set_title(title)
-    pdf.set_creator("Ring Route Portal")
-    try:
-        pdf.add_font("cjk", "", font.path, collection_font_number=font.face)
-    except Exception as exc:
-        raise FontUnavailable(str(exc)) from exc
-    pdf.add_page()
-    pdf.set_font("cjk", size=18)
-    pdf.cell(0, 12, title, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    pdf.set_font("cjk", size=10.5)
-    for label, value in facts:
-        pdf.set_text_color(90, 90, 90)
-        pdf.cell(24, 6.5, label)
-        pdf.set_text_color(0, 0, 0)
-        pdf.multi_cell(0, 6.5, value, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    if not days:
-        pdf.set_font("cjk", size=11)
-        pdf.multi_cell(0, 7, empty, new_x="LMARGIN", new_y="NEXT")
-    heading_style = FontFace(fill_color=(228, 234, 244))
-    for day in days:
-        if pdf.will_page_break(30):
-            pdf.add_page()
-        pdf.set_font("cjk", size=12)
-        pdf.set_text_color(30, 60, 110)
-        pdf.cell(0, 9, day.heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0, 0, 0)
-        pdf.set_font("cjk", size=9.5)
-        with pdf.table(
-            col_widths=(22, 50, 62, 26, 20),
-            headings_style=heading_style,
-            line_height=5.5,
-            padding=1.5,
-            text_align="LEFT",
-            first_row_as_headings=True,
-            repeat_headings=1,
-        ) as table:
-            table.row(list(columns))
-            for row in day.rows:
-                table.row([row.time, row.arrangement, row.place, row.teacher, row.status])
-        pdf.ln(3)
-    return bytes(pdf.output())
+    """The class itinerary as an A4 PDF: the class's facts, then a table for each day."""
+    sections = [
+        PdfSection(
+            heading=day.heading,
+            table=[list(columns)]
+            + [[r.time, r.arrangement, r.place, r.teacher, r.status] for r in day.rows],
+            widths=ITINERARY_WIDTHS,
+        )
+        for day in days
+    ] or [PdfSection(heading="", empty=empty)]
+    return build_pdf(
+        title=title, facts=facts, sections=sections, footer=footer, page_label=page_label, font=font
+    )

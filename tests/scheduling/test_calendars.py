@@ -12,6 +12,7 @@ import icalendar
 import pytest
 from sqlalchemy import event, select
 
+from portal import pdf
 from portal.auth import services as auth_services
 from portal.auth.models import User
 from portal.catalog.models import Teacher, TeachingSite
@@ -135,8 +136,8 @@ def test_bad_days_are_refused(text):
 
 
 def test_font_search(tmp_path):
-    assert calendars.find_font(str(tmp_path / "missing.ttc")) is None
-    found = calendars.find_font()
+    assert pdf.find_font(str(tmp_path / "missing.ttc")) is None
+    found = pdf.find_font()
     if found is not None and found.path.endswith("NotoSansCJK-Regular.ttc"):
         assert found.face == 2  # Noto Sans CJK SC
 
