@@ -75,3 +75,28 @@ screenshots: install system-packages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# ---------------------------------------------------------------- benchmarks (docs/benchmarks.md)
+# `make bench`: gunicorn (2 × cores + 1 workers) driven by locust on a generated consortium
+# (portal/scale.py) on SQLite and PostgreSQL, in-process service timings, a 1,000-attempt
+# booking burst on PostgreSQL; writes bench/results/ and the results in docs/benchmarks.md.
+BENCH_SCALE    ?= 20
+BENCH_DURATION ?= 20
+BENCH_USERS    ?= 50
+
+.PHONY: bench bench-deps bench-quick test-perf
+
+bench-deps: install
+	$(PY) -m pip install -q 'gunicorn>=23' 'locust>=2.30'
+
+bench: bench-deps translations
+	$(PY) bench/run.py --scale $(BENCH_SCALE) --duration $(BENCH_DURATION) --users $(BENCH_USERS) \
+	  --pg-url $(PG_TEST_URL) --write-docs
+
+# A one-minute run to try the harness (results are not written into the docs).
+bench-quick: bench-deps
+	$(PY) bench/run.py --scale 2 --duration 5 --burst 100 --pg-url $(PG_TEST_URL)
+
+# Query budgets and the deployment guide's commands (also part of `make test`).
+test-perf: install
+	$(PY) -m pytest tests/perf

@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from portal import web
 
+    app.url_map.converters["int"] = web.DatabaseId
     web.init_app(app)
 
     from portal.api import openapi as _api_openapi  # noqa: F401  (adds its route to api_bp)

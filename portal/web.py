@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime
@@ -11,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from portal import plugins
 from portal.extensions import login_manager
@@ -56,22 +58,58 @@ def _load_token_user(req):
     return user_for_token(header[len("Bearer ") :].strip())
 
 
+# The largest id a 32-bit integer column holds; larger ids in URLs cannot exist.
+MAX_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in every route: ids beyond MAX_ID answer 404 instead of overflowing the driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: never an open redirect.
+
+    Refuses control characters and backslashes (browsers drop or turn them into "/", so
+    "/<tab>/evil.example" would leave the site) and anything with a scheme or a host.
+    """
+    if not target or not target.startswith("/") or any(c < " " or c in "\\\x7f" for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return default
+    return target
+
+
 def core_nav_items(user) -> list[NavItem]:
-    """The core menu for this user; plugin entries are appended after it."""
+    """The core menu for this user; plugin entries are appended after it.
+
+    Entries with children are shown as dropdowns, which keeps the bar on one line on a
+    desktop. The user's own pages (消息, 修改密码, a member admin's API 密钥, 退出) are in
+    the user menu on the right of the navbar (base.html), not here.
+    """
     items = [
         NavItem(_("首页"), url_for("home.index")),
         NavItem(_("环线线路"), url_for("routes.index")),
-        NavItem(_("教学点"), url_for("catalog.sites")),
-        NavItem(_("师资"), url_for("catalog.teachers")),
-        NavItem(_("课程"), url_for("catalog.courses")),
-        NavItem(_("成员单位"), url_for("members.index")),
+        NavItem(
+            _("目录"),
+            "#",
+            children=[
+                NavItem(_("教学点"), url_for("catalog.sites")),
+                NavItem(_("师资"), url_for("catalog.teachers")),
+                NavItem(_("课程"), url_for("catalog.courses")),
+                NavItem(_("成员单位"), url_for("members.index")),
+            ],
+        ),
     ]
     if user.is_authenticated and (user.is_office or user.role == "organizer"):
         items.append(NavItem(_("培训班"), url_for("bookings.classes")))
     if user.is_authenticated and (user.is_office or user.is_member_user):
         items.append(NavItem(_("预约待办"), url_for("bookings.inbox")))
-    if user.is_authenticated and user.role == "member_admin":
-        items.append(NavItem(_("API 密钥"), url_for("auth.api_tokens")))
+        items.append(NavItem(_("联席会议"), url_for("meetings.index")))
     if user.is_authenticated and user.is_office:
         items.append(
             NavItem(

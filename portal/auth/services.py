@@ -43,6 +43,8 @@ def authenticate(username: str, password: str) -> User | None:
     After LOGIN_MAX_FAILURES failures in a row the account refuses every login, right or
     wrong, for LOGIN_LOCKOUT_MINUTES; the caller commits (the count must be kept on failure).
     """
+    if "\x00" in username or "\x00" in password:
+        return None
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None or not user.active:
         return None
@@ -96,7 +98,7 @@ def create_user(
     display_name = display_name.strip()
     if not USERNAME_PATTERN.match(username):
         raise ServiceError(_("用户名须为 3–64 位字母、数字或 _ . -"), "username")
-    if not display_name or len(display_name) > 64:
+    if not display_name or len(display_name) > 64 or "\x00" in display_name:
         raise ServiceError(_("请填写姓名（不超过 64 个字符）。"), "display_name")
     if role not in ROLES:
         raise ServiceError(_("请选择有效的角色。"), "role")

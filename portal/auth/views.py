@@ -22,14 +22,13 @@ from portal.auth.forms import (
 from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db, limiter
 from portal.members.models import Member
+from portal.web import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
+    return safe_next(target, url_for("home.index"))
 
 
 def _form_error(form, error: ServiceError) -> None:

@@ -21,7 +21,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.catalog.models import MATERIAL_KINDS, STATUSES
@@ -135,6 +135,12 @@ def yes_no(value: str | None) -> bool | None:
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        if self.validate_choice and self.data:
+            allowed = {c.value if hasattr(c, "value") else c[0] for c in self.choices}
+            if any(value not in allowed for value in self.data):
+                raise ValidationError(_l("所选内容无效，请重新选择。"))
 
 
 class SiteForm(FlaskForm):

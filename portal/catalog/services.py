@@ -104,12 +104,17 @@ def require_office(user: Any) -> None:
         raise PermissionDenied(_("只有环线办可以进行此操作。"))
 
 
+def valid_id(value: Any) -> bool:
+    """Whether ``value`` can be a row id (ids from forms are bounded before any query)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 2**31 - 1
+
+
 def acting_member_id(user: Any, member_id: int | None) -> int:
     """The member a new item belongs to: the office chooses one, staff always use their own."""
     if user is not None and getattr(user, "is_member_user", False):
         return user.member_id
     require_office(user)
-    if member_id is None or db.session.get(Member, member_id) is None:
+    if not valid_id(member_id) or db.session.get(Member, member_id) is None:
         raise ValidationFailed({"member_id": _("请选择所属成员单位。")})
     return member_id
 
@@ -302,6 +307,9 @@ def validate_course(values: dict[str, Any], member_id: int) -> dict[str, Any]:
     if not isinstance(hours, int | float) or not 0.5 <= hours <= 200 or math.isnan(hours):
         errors["hours"] = _("学时须在 0.5 到 200 之间。")
     teacher_ids = list(dict.fromkeys(values.pop("teacher_ids", []) or []))
+    if not all(valid_id(i) for i in teacher_ids):
+        errors["teacher_ids"] = _("只能选择本单位的师资或环线共享师资。")
+        teacher_ids = []
     teachers = list(db.session.scalars(select(Teacher).where(Teacher.id.in_(teacher_ids))))
     if len(teachers) != len(teacher_ids) or any(
         t.status == "retired" or not (t.shared or t.member_id == member_id) for t in teachers
@@ -311,7 +319,7 @@ def validate_course(values: dict[str, Any], member_id: int) -> dict[str, Any]:
     site_id = values.pop("site_id", None)
     values["site"] = None
     if site_id:
-        site = db.session.get(TeachingSite, site_id)
+        site = db.session.get(TeachingSite, site_id) if valid_id(site_id) else None
         if site is None or site.status == "retired":
             errors["site_id"] = _("所选教学点不存在或已退出。")
         values["site"] = site
@@ -332,6 +340,14 @@ def validate(model: type, values: dict[str, Any], member_id: int) -> dict[str, A
     return validate_site(values) if model is TeachingSite else validate_teacher(values)
 
 
+def checked_reason(reason: str | None) -> str:
+    """The note typed with a change, or a message beside its field if it cannot be kept."""
+    reason = (reason or "").strip()
+    if "\x00" in reason or len(reason) > MAX_TEXT:
+        raise ValidationFailed({"reason": _("说明过长或包含无效字符。")})
+    return reason
+
+
 def create_item(
     model: type, actor: Any, member_id: int | None, values: dict[str, Any], reason: str = ""
 ) -> Any:
@@ -345,7 +361,7 @@ def create_item(
         "create",
         actor,
         {f: ["", display(getattr(item, f), f)] for f in FIELDS[model] if f in values},
-        (reason or "").strip()[:MAX_TEXT],
+        checked_reason(reason),
     )
     return item
 
@@ -356,6 +372,7 @@ def update_item(
     """Edit an item; from now on `sync` keeps the portal's values. The caller commits."""
     require_edit(actor, item.member_id)
     values = validate(type(item), values, item.member_id)
+    reason = checked_reason(reason)
     changed = apply_changes(item, values, FIELDS[type(item)])
     if changed:
         item.edited_locally = True
@@ -450,7 +467,9 @@ def add_unavailability(
         raise ValidationFailed({"ends_on": _("结束日期不能早于开始日期。")})
     if (ends_on - starts_on).days > 366:
         raise ValidationFailed({"ends_on": _("一次最多登记一年。")})
-    reason = (reason or "").strip()[:256]
+    reason = (reason or "").strip()
+    if "\x00" in reason or len(reason) > 256:
+        raise ValidationFailed({"reason": _("原因过长或包含无效字符。")})
     entry = TeacherUnavailability(
         teacher=teacher, starts_on=starts_on, ends_on=ends_on, reason=reason
     )

@@ -320,6 +320,8 @@ def item_new(kind_name: str):
     kind = KINDS[kind_name]
     form = kind.form()
     member_id = form.member_id.data if current_user.is_office and form.is_submitted() else None
+    if not services.valid_id(member_id):
+        member_id = None
     prepare_form(kind, form, member_id, editing=False)
     if kind.model is TeachingSite and not form.is_submitted():
         form.open_weekdays.data = list("1234567")

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from portal.catalog.models import Course, Teacher, TeachingSite
 from portal.extensions import db
 from portal.members.services import members_with_state
+from portal.web import safe_next
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
@@ -41,8 +42,4 @@ def set_locale():
     if locale not in current_app.config["PORTAL_LOCALES"]:
         abort(400)
     session["locale"] = locale
-    target = request.form.get("next", "")
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("home.index")))

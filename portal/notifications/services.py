@@ -28,6 +28,7 @@ MAX_ATTEMPTS = 8
 
 def notify(users: Iterable[User], subject: str, body: str = "", link: str = "") -> int:
     """Write an inbox message (and an e-mail if the user has an address) for each active user."""
+    subject = " ".join(subject.split())  # a subject is one line: e-mail headers refuse breaks
     seen: set[int] = set()
     for user in users:
         if user is None or user.id in seen or not user.active:

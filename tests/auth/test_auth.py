@@ -318,3 +318,18 @@ def test_successful_logins_do_not_count_towards_the_limit(demo, client, app):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     for _ in range(5):
         assert login(client, "office").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target", ["/%09/evil.example", "/%5C/evil.example", "/%0d%0aSet-Cookie:x=1", "//evil.example"]
+)
+def test_login_never_redirects_off_site(demo, client, target):
+    response = client.post(
+        f"/login?next={target}", data={"username": "office", "password": "huanxian2026"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_ids_beyond_the_database_answer_404(client):
+    assert client.get("/sites/" + "9" * 30).status_code == 404
+    assert client.get("/sites/2147483648").status_code == 404

@@ -1,4 +1,5 @@
-"""Helpers shared by the browser journeys: logging in and out, console errors, accessibility."""
+"""Helpers shared by the browser journeys: the main navbar, logging in and out, console errors,
+accessibility."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import os
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 DEMO_PASSWORD = "huanxian2026"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Bootstrap's xl breakpoint: the navbar (navbar-expand-xl) collapses below it.
+NAVBAR_BREAKPOINT = 1200
 
 # Console errors of every watched page, by id(page); filled by watch().
 _CONSOLE_ERRORS: dict[int, list[str]] = {}
@@ -66,9 +69,59 @@ def login(page: Page, base_url: str, username: str, password: str = DEMO_PASSWOR
     page.wait_for_load_state()
 
 
+def main_nav(page: Page) -> Locator:
+    return page.get_by_role("navigation", name="主导航")
+
+
+def _expand_navbar(page: Page) -> None:
+    """Below the xl breakpoint, open the collapsed menu with the 展开菜单 toggler."""
+    # Decide by the viewport, not by what is visible now: before the stylesheet has loaded,
+    # the toggler shows everywhere.
+    viewport = page.viewport_size or {"width": 1280}
+    if viewport["width"] >= NAVBAR_BREAKPOINT:
+        return
+    toggler = main_nav(page).get_by_role("button", name="展开菜单")
+    if toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+    expect(page.locator("#mainnav.collapse.show")).to_be_visible()
+
+
+# The dropdown an entry of the navbar sits in (目录, 管理, the user menu), if any, and its toggle.
+_DROPDOWN_MENU = "xpath=ancestor::ul[contains(@class, 'dropdown-menu')][1]"
+_DROPDOWN_TOGGLE = "xpath=preceding-sibling::*[@data-bs-toggle='dropdown'][1]"
+
+
+def nav_entry(page: Page, label: str, role: str = "link") -> Locator:
+    """The main navbar's link (or with role="button", button) ``label``, made visible.
+
+    On a phone the collapsed menu is opened first; an entry in a dropdown (目录, 管理, or the
+    user menu, whose toggle is the whoami element: 消息, 修改密码, API 密钥, 退出) has its
+    dropdown opened. A name may go on after the label: 消息 is "消息 2 条未读" with unread
+    messages.
+    """
+    page.wait_for_load_state("load")  # Bootstrap's script opens the menus
+    _expand_navbar(page)
+    # Entries of a closed dropdown are hidden, so they are looked for among hidden ones too.
+    name = re.compile(rf"^{re.escape(label)}(\s|$)")
+    entry = main_nav(page).get_by_role(role, name=name, include_hidden=True)
+    expect(entry).to_have_count(1)
+    menu = entry.locator(_DROPDOWN_MENU)
+    if menu.count() and not entry.is_visible():
+        toggle = menu.locator(_DROPDOWN_TOGGLE)
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(entry).to_be_visible()
+    return entry
+
+
+def open_menu(page: Page, label: str) -> None:
+    """Follow the main navbar's link ``label``, opening the menus it is in first."""
+    nav_entry(page, label).click()
+
+
 def logout(page: Page) -> None:
-    """Log out with the navbar's 退出 button and check the portal says so."""
-    page.get_by_role("button", name="退出", exact=True).click()
+    """Log out with 退出 of the navbar's user menu and check the portal says so."""
+    nav_entry(page, "退出", role="button").click()
     expect(page.get_by_role("alert").filter(has_text="您已退出登录")).to_be_visible()
     expect(page.get_by_test_id("whoami")).to_have_count(0)
     expect(page.get_by_role("link", name="登录", exact=True)).to_be_visible()

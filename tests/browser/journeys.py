@@ -6,44 +6,26 @@ makes its own data under a unique name and books on dates no other journey uses.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page
+
+# The navbar helpers live with login/logout; the journeys take them from here too.
+from tests.browser.helpers import main_nav as main_nav
+from tests.browser.helpers import nav_entry as nav_entry
+from tests.browser.helpers import open_menu as open_menu
 
 # The portal's dates are Beijing dates (portal.timeutil.LOCAL_TZ).
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 PHONE_WIDTH = 360
-# Bootstrap's lg breakpoint: the navbar (navbar-expand-lg) collapses below it.
-LG_BREAKPOINT = 992
 
 
 def unique(prefix: str) -> str:
     """A name no other journey (or earlier run of this one) uses."""
     return f"{prefix}{uuid.uuid4().hex[:6]}"
-
-
-def main_nav(page: Page) -> Locator:
-    return page.get_by_role("navigation", name="主导航")
-
-
-def open_menu(page: Page, label: str) -> None:
-    """Follow a link of the main navbar; on a phone, open the collapsed menu first."""
-    page.wait_for_load_state("load")  # Bootstrap's script opens the collapsed menu
-    nav = main_nav(page)
-    # The navbar collapses below Bootstrap's lg breakpoint. Decide by the viewport, not by
-    # what is visible now: before the stylesheet has loaded, the toggler shows everywhere.
-    viewport = page.viewport_size or {"width": 1280}
-    if viewport["width"] < LG_BREAKPOINT:
-        toggler = nav.get_by_role("button", name="展开菜单")
-        if toggler.get_attribute("aria-expanded") != "true":
-            toggler.click()
-        expect(page.locator("#mainnav.collapse.show")).to_be_visible()
-    # 消息 carries the number of unread messages in its name: "消息 2 条未读".
-    nav.get_by_role("link", name=re.compile(rf"^{re.escape(label)}(\s|$)")).click()
 
 
 def flash(page: Page, text: str) -> Locator:

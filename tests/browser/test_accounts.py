@@ -12,6 +12,7 @@ from tests.browser.helpers import (
     check_accessibility,
     login,
     logout,
+    open_menu,
 )
 
 pytestmark = pytest.mark.browser
@@ -24,13 +25,6 @@ ROLE_ACCOUNTS = {
     "organizer": ("张联系人", "培训班联系人", None),
     "trainee": ("李学员", "学员", None),
 }
-
-
-def open_admin_page(page: Page, label: str) -> None:
-    """管理 → <label> through the navbar dropdown."""
-    nav = page.get_by_role("navigation", name="主导航")
-    nav.get_by_role("button", name="管理", exact=True).click()
-    nav.get_by_role("link", name=label, exact=True).click()
 
 
 @pytest.mark.parametrize("username", list(ROLE_ACCOUNTS))
@@ -70,7 +64,7 @@ def test_office_creates_a_user_who_must_set_a_password_first(page: Page, base_ur
     new_password = "Ring2026route"
 
     login(page, base_url, "office")
-    open_admin_page(page, "用户管理")
+    open_menu(page, "用户管理")  # 管理 → 用户管理
     expect(page).to_have_url(base_url + "/admin/users")
     check_accessibility(page)
     page.get_by_label("用户名", exact=True).fill(username)
@@ -110,7 +104,7 @@ def test_office_creates_a_user_who_must_set_a_password_first(page: Page, base_ur
 
 def test_a_refused_new_user_keeps_what_was_typed(page: Page, base_url: str):
     login(page, base_url, "office")
-    open_admin_page(page, "用户管理")
+    open_menu(page, "用户管理")  # 管理 → 用户管理
     page.get_by_label("用户名", exact=True).fill("office")
     page.get_by_label("姓名", exact=True).fill("重名测试用户")
     page.get_by_label("角色", exact=True).select_option(label="学员")

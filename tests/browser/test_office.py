@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import assert_no_console_errors, check_accessibility, login
+from tests.browser.helpers import (
+    assert_no_console_errors,
+    check_accessibility,
+    login,
+    open_menu,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -13,16 +18,12 @@ PLUGINS = ("party_school", "yangshanzhou_college", "tengchong_college", "songsha
 
 
 def open_plugins_page(page: Page) -> None:
-    nav = page.get_by_role("navigation", name="主导航")
-    nav.get_by_role("button", name="管理", exact=True).click()
-    nav.get_by_role("link", name="插件", exact=True).click()
+    open_menu(page, "插件")  # 管理 → 插件
     expect(page.get_by_role("heading", level=1)).to_have_text("插件")
 
 
 def songshan_site_rows(page: Page):
-    page.get_by_role("navigation", name="主导航").get_by_role(
-        "link", name="教学点", exact=True
-    ).click()
+    open_menu(page, "教学点")  # 目录 → 教学点
     expect(page.get_by_role("heading", level=1)).to_have_text("现场教学点")
     rows = page.locator("table tbody tr").filter(
         has=page.locator("td:nth-child(2)", has_text="松山基地")

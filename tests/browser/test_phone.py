@@ -9,6 +9,7 @@ from tests.browser.helpers import (
     assert_no_console_errors,
     check_accessibility,
     login,
+    nav_entry,
     save_screenshot,
 )
 
@@ -38,11 +39,16 @@ def test_trainee_on_a_phone_uses_the_collapsed_menu(phone_page: Page, base_url: 
 
     toggler.click()
     expect(toggler).to_have_attribute("aria-expanded", "true")
-    expect(change_password).to_be_visible()
-    expect(log_out).to_be_visible()
     whoami = page.get_by_test_id("whoami")
     expect(whoami).to_be_visible()
     expect(whoami).to_contain_text("学员")
+    expect(page.get_by_role("button", name="目录", exact=True)).to_be_visible()
+    # 修改密码 and 退出 are in the user menu, whose toggle is the whoami element.
+    expect(change_password).to_be_hidden()
+    nav_entry(page, "修改密码")
+    expect(whoami).to_have_attribute("aria-expanded", "true")
+    expect(log_out).to_be_visible()
+    assert_no_horizontal_scroll(page)
     # Wait for the collapse transition to end before the picture.
     expect(page.locator("#mainnav.collapse.show")).to_be_visible()
     page.wait_for_function("!document.querySelector('#mainnav.collapsing')")

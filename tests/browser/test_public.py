@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import assert_no_console_errors, check_accessibility
+from tests.browser.helpers import assert_no_console_errors, check_accessibility, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,6 @@ MEMBER_NAMES = (
     "腾冲干部教育培训学院",
     "松山干部教育培训基地",
 )
-
-
-def main_nav(page: Page):
-    return page.get_by_role("navigation", name="主导航")
 
 
 def test_anonymous_visitor_browses_home_sites_and_members(page: Page, base_url: str):
@@ -33,7 +29,7 @@ def test_anonymous_visitor_browses_home_sites_and_members(page: Page, base_url: 
     expect(page.get_by_test_id("whoami")).to_have_count(0)
     check_accessibility(page)
 
-    main_nav(page).get_by_role("link", name="教学点", exact=True).click()
+    open_menu(page, "教学点")  # 目录 → 教学点
     expect(page).to_have_url(base_url + "/sites")
     expect(page.get_by_role("heading", level=1)).to_have_text("现场教学点")
     site_links = page.locator("table tbody a")
@@ -48,7 +44,7 @@ def test_anonymous_visitor_browses_home_sites_and_members(page: Page, base_url: 
     expect(page.locator("dt:has-text('每场容量') + dd")).to_contain_text("人")
     check_accessibility(page)
 
-    main_nav(page).get_by_role("link", name="成员单位", exact=True).click()
+    open_menu(page, "成员单位")
     expect(page).to_have_url(base_url + "/members")
     expect(page.get_by_role("heading", level=1)).to_have_text("成员单位")
     for name in MEMBER_NAMES:
