@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.models import MEMBER_ROLES, ROLES, User
@@ -178,4 +179,5 @@ def set_active(user: User, active: bool, actor: User) -> None:
 
 def list_users(actor: User) -> list[User]:
     _require_office(actor)
-    return list(db.session.scalars(select(User).order_by(User.role, User.member_id, User.username)))
+    query = select(User).options(selectinload(User.member))
+    return list(db.session.scalars(query.order_by(User.role, User.member_id, User.username)))

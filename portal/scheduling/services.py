@@ -934,7 +934,9 @@ def member_inbox(actor: Any, status: str = "pending") -> list[Reservation]:
         .order_by(Reservation.starts_at, Reservation.id)
         .options(
             selectinload(Reservation.booking).selectinload(Booking.training_class),
-            selectinload(Reservation.site),
+            selectinload(Reservation.site).selectinload(TeachingSite.member),
+            selectinload(Reservation.course),
+            selectinload(Reservation.teacher),
         )
     )
     if not actor.is_office:
@@ -1182,7 +1184,17 @@ def booking_events(booking: Booking) -> list[BookingEvent]:
 
 
 def get_booking(booking_id: int, actor: Any) -> Booking:
-    booking = db.session.get(Booking, booking_id)
+    stops = selectinload(Booking.reservations)
+    booking = db.session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(
+            selectinload(Booking.training_class),
+            stops.selectinload(Reservation.site).selectinload(TeachingSite.member),
+            stops.selectinload(Reservation.course),
+            stops.selectinload(Reservation.teacher),
+        )
+    )
     if booking is None:
         raise NotFound(_("没有找到该预约。"))
     require_class_owner(booking.training_class, actor)
