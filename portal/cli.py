@@ -10,6 +10,7 @@ from portal import plugins
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.meetings.cli import meetings_digest
+from portal.scale import demo_command
 
 
 @click.group("portal")
@@ -213,3 +214,4 @@ def restore_command(path: str, yes: bool) -> None:
 
 # Commands that live with their area.
 portal_cli.add_command(meetings_digest)
+portal_cli.add_command(demo_command)

@@ -102,6 +102,7 @@ def core_nav_items(user) -> list[NavItem]:
                 NavItem(_("师资"), url_for("catalog.teachers")),
                 NavItem(_("课程"), url_for("catalog.courses")),
                 NavItem(_("成员单位"), url_for("members.index")),
+                NavItem(_("联动活动"), url_for("events.index")),
             ],
         ),
     ]
