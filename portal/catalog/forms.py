@@ -159,6 +159,12 @@ class SiteForm(FlaskForm):
     opens = TimeField(_l("开放时间"), validators=[InputRequired(_l("请填写开放时间。"))])
     closes = TimeField(_l("关闭时间"), validators=[InputRequired(_l("请填写关闭时间。"))])
     needs_guide = BooleanField(_l("需要讲解员"))
+    guide_count = IntegerField(
+        _l("可同时派出的讲解员（人）"),
+        default=2,
+        validators=[InputRequired(_l("请填写讲解员人数。"))],
+    )
+    auto_confirm = BooleanField(_l("预约自动确认（无需逐一审核）"))
     address = StringField(_l("地址"))
     latitude = FloatField(_l("纬度"), validators=[Optional()])
     longitude = FloatField(_l("经度"), validators=[Optional()])
@@ -176,6 +182,8 @@ class SiteForm(FlaskForm):
             "opens": self.opens.data,
             "closes": self.closes.data,
             "needs_guide": self.needs_guide.data,
+            "guide_count": self.guide_count.data,
+            "auto_confirm": self.auto_confirm.data,
             "address": self.address.data,
             "latitude": self.latitude.data,
             "longitude": self.longitude.data,

@@ -48,6 +48,8 @@ SITE_FIELDS = (
     "opens",
     "closes",
     "needs_guide",
+    "guide_count",
+    "auto_confirm",
     "address",
     "latitude",
     "longitude",
@@ -65,6 +67,8 @@ FIELD_LABELS = {
     "opens": _l("开放时间"),
     "closes": _l("关闭时间"),
     "needs_guide": _l("需要讲解员"),
+    "guide_count": _l("讲解员人数"),
+    "auto_confirm": _l("自动确认"),
     "address": _l("地址"),
     "latitude": _l("纬度"),
     "longitude": _l("经度"),
@@ -267,6 +271,13 @@ def validate_site(values: dict[str, Any]) -> dict[str, Any]:
         if value is not None and (not isinstance(value, int | float) or not low <= value <= high):
             errors[field] = _("坐标超出范围。")
     values["needs_guide"] = bool(values.get("needs_guide"))
+    # Set in the portal's form only: imports and plugins leave them as they are.
+    if "auto_confirm" in values:
+        values["auto_confirm"] = bool(values["auto_confirm"])
+    if "guide_count" in values:
+        guides = values["guide_count"]
+        if not isinstance(guides, int) or isinstance(guides, bool) or not 0 <= guides <= 100:
+            errors["guide_count"] = _("讲解员人数须为 0 到 100 之间的整数。")
     if errors:
         raise ValidationFailed(errors)
     return values

@@ -25,6 +25,7 @@ from portal.catalog.models import (
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.members.models import Member
+from portal.scheduling.models import RouteStop, RouteTemplate
 from portal.scheduling.services import bookable_sites_query
 from portal.specs import DetailField
 
@@ -223,6 +224,14 @@ def site_detail(site_id: int):
         "catalog/site_detail.html",
         site=site,
         courses=courses_here,
+        routes=db.session.scalars(
+            select(RouteTemplate)
+            .where(
+                RouteTemplate.status == "published",
+                RouteTemplate.stops.any(RouteStop.site_id == site.id),
+            )
+            .order_by(RouteTemplate.days, RouteTemplate.name)
+        ).all(),
         bookable=bookable is not None,
         assessments=services.assessments(site),
         history=services.history(site) if current_user.is_authenticated else [],

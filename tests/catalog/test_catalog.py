@@ -545,3 +545,42 @@ def test_the_history_shows_opening_days_as_names_and_keeps_the_note(demo, client
     entry = services.history(site)[0]
     assert entry.changes["open_weekdays"] == ["", "周二、周三、周四"]
     assert entry.reason == "新馆开放"
+
+
+def test_a_site_page_lists_the_routes_through_it_and_how_bookings_are_confirmed(demo, client):
+    memorial = db.session.scalar(select(TeachingSite).where(TeachingSite.key == "dianxi_memorial"))
+    page = client.get(f"/sites/{memorial.id}").get_data(as_text=True)
+    assert "滇西抗战精神三日环线" in page and "杨善洲精神一日环线" not in page
+    assert "由本单位逐一确认" in page
+
+
+def test_staff_set_auto_confirm_and_guides_and_imports_leave_them(demo, client):
+    site = db.session.scalar(select(TeachingSite).where(TeachingSite.key == "dianxi_memorial"))
+    login(client, "tengchong_college_staff")
+    form = {
+        **SITE_FORM,
+        "name": site.name,
+        "theme": site.theme,
+        "capacity": str(site.capacity),
+        "guide_count": "4",
+        "auto_confirm": "y",
+    }
+    assert client.post(f"/sites/{site.id}/edit", data=form).status_code == 302
+    db.session.refresh(site)
+    assert (site.guide_count, site.auto_confirm) == (4, True)
+    # An edit without these fields (an import, say) leaves them as they are.
+    values = {
+        "name": site.name,
+        "theme": site.theme,
+        "capacity": 90,
+        "session_minutes": site.session_minutes,
+        "open_weekdays": site.open_weekdays,
+        "opens": site.opens,
+        "closes": site.closes,
+    }
+    services.update_item(site, user("tengchong_college_staff"), values)
+    db.session.commit()
+    db.session.refresh(site)
+    assert (site.capacity, site.guide_count, site.auto_confirm) == (90, 4, True)
+    bad = client.post(f"/sites/{site.id}/edit", data={**form, "guide_count": "-1"})
+    assert bad.status_code == 400 and "讲解员人数须为 0 到 100" in bad.get_data(as_text=True)
