@@ -223,3 +223,10 @@ class InboxFilterForm(FlaskForm):
     member = SelectField(_l("成员单位"), coerce=str, validate_choice=False)
     status = HiddenField()
     submit = SubmitField(_l("筛选"))
+
+
+class MoveForm(FlaskForm):
+    start_date = DateField(
+        _l("新的开始日期"), validators=[InputRequired(_l("请填写新的开始日期。"))]
+    )
+    submit = SubmitField(_l("改期"))

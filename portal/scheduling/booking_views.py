@@ -54,6 +54,7 @@ from portal.scheduling.services import (
     get_reservation_for_member,
     local_dt,
     member_inbox,
+    move_booking,
     needs_ring_route,
     plan_from_template,
     register_class,
@@ -101,6 +102,7 @@ EVENT_ACTIONS = {
     "confirm": _l("确认"),
     "decline": _l("婉拒"),
     "cancel": _l("取消"),
+    "move": _l("改期"),
     "status": _l("预约状态变更"),
     "offer": _l("候补递补"),
     "accept_offer": _l("接受候补名额"),
@@ -731,6 +733,7 @@ def detail(booking_id: int):
         deadline=deadline,
         may_cancel=booking.status != "cancelled" and (current_user.is_office or today <= deadline),
         cancel_form=forms.CancelForm(),
+        move_form=forms.MoveForm(),
     )
 
 
@@ -753,6 +756,31 @@ def cancel(booking_id: int):
         flash(error.message, "danger")
     else:
         flash(_("预约已取消。"), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
+
+
+@bp.post(f"/bookings/<{ID}:booking_id>/move")
+@login_required
+def move(booking_id: int):
+    booking = load_booking(booking_id)
+    form = forms.MoveForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "danger")
+        return redirect(url_for("bookings.detail", booking_id=booking.id) + "#move")
+    try:
+        move_booking(booking, form.start_date.data, current_user)
+    except NotFound:
+        abort(404)
+    except BookingRefused as refused:
+        db.session.rollback()
+        flash(_("无法改期：") + "；".join(p.message for p in refused.problems), "danger")
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(_("已改期，等待各成员单位重新确认。"), "success")
     return redirect(url_for("bookings.detail", booking_id=booking_id))
 
 

@@ -1090,6 +1090,95 @@ def cancel_booking(booking: Booking, actor: Any, reason: str) -> None:
     booking_changed(booking, booking_before)
 
 
+@dataclass(frozen=True)
+class FreedWindow:
+    """Seats a moved stop left behind, for the waiting list."""
+
+    site_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+def move_booking(booking: Booking, new_start: date, actor: Any) -> None:
+    """Move a whole booking to start on ``new_start``, keeping its days and hours. Commits.
+
+    Every stop is checked again at its new time (its own old places not counted) under the
+    same locks as a new booking; the moved stops wait for the members' confirmation again
+    (unless their sites confirm automatically), and the places left go to those waiting.
+    """
+    require_class_owner(booking.training_class, actor)
+    if booking.status == "cancelled":
+        raise ServiceError(_("该预约已取消。"))
+    today = datetime.now(LOCAL_TZ).date()
+    if not actor.is_office and today > change_deadline(booking):
+        raise ServiceError(
+            _(
+                "已过改期截止日期（%(day)s），请联系环线办办理。",
+                day=change_deadline(booking).isoformat(),
+            )
+        )
+    if not isinstance(new_start, date) or new_start <= today:
+        raise ValidationFailed({"start_date": _("新的开始日期须在今天之后。")})
+    days = (new_start - booking.start_date).days
+    if days == 0:
+        raise ValidationFailed({"start_date": _("新的开始日期与原日期相同。")})
+    live = [r for r in booking.reservations if r.status in HOLDING]
+    if not live:
+        raise ServiceError(_("该预约没有可以改期的站点。"))
+    booking_id = booking.id
+    begin_locked([r.site_id for r in live], [r.teacher_id for r in live if r.teacher_id])
+    try:
+        booking = db.session.get(Booking, booking_id)
+        live = [r for r in booking.reservations if r.status in HOLDING]
+        shift = timedelta(days=days)
+        plan = [
+            PlannedStop(
+                index=i,
+                kind="course" if r.course else "visit",
+                starts_at=(r.starts_at + shift).astimezone(LOCAL_TZ),
+                minutes=int((r.ends_at - r.starts_at).total_seconds() // 60),
+                site=r.site,
+                course=r.course,
+                teacher=r.teacher,
+                guide_requested=r.guide_requested,
+            )
+            for i, r in enumerate(live)
+        ]
+        problems = check_plan(
+            plan,
+            booking.training_class.size,
+            exclude_booking=booking.id,
+            class_name=booking.training_class.name,
+        )
+        if problems:
+            raise BookingRefused(problems)
+        freed = [FreedWindow(r.site_id, r.starts_at, r.ends_at) for r in live]
+        before = booking.status
+        for r in live:
+            old = r.status
+            r.starts_at, r.ends_at = r.starts_at + shift, r.ends_at + shift
+            r.status = "confirmed" if r.site.auto_confirm else "pending"
+            r.decided_by_id = r.decided_at = None
+            record_event(booking, "move", actor, r, old, r.status)
+        booking.start_date = booking.start_date + shift
+        refresh_booking_status(booking, actor)
+        notify_hosts(
+            booking,
+            _(
+                "预约改期：%(name)s 改为 %(day)s 开始",
+                name=booking.training_class.name,
+                day=booking.start_date.isoformat(),
+            ),
+            [r for r in live if r.status == "pending"],
+        )
+        offer_freed_places(freed, actor)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    booking_changed(booking, before)
+
+
 def offer_freed_places(freed: Iterable[Reservation], actor: Any) -> list[Reservation]:
     """Offer places freed at these windows to those waiting, in order, while seats allow.
 

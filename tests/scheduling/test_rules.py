@@ -400,3 +400,64 @@ def test_class_validation(demo):
     }
     with pytest.raises(services.PermissionDenied):
         new_class(10, organizer="trainee")
+
+
+def test_moving_a_booking_rechecks_every_stop_and_frees_the_old_places(demo):
+    tuesday = future_weekday(2)
+    plan = [stop("heshun_library", at(tuesday, 10), 60)]
+    booking = services.book(new_class(40, name="要改期的班"), plan, user("organizer"))
+    services.decide(booking.reservations[0], user("tengchong_college_staff"), confirm=True)
+    waiting = services.book(
+        new_class(20, name="候补的班"), plan, user("organizer"), waitlist_full=True
+    )
+    # Another class already fills the library a week later: moving there is refused.
+    services.book(new_class(40, name="占位的班"), services.shift_plan(plan, 7), user("organizer"))
+    with pytest.raises(services.BookingRefused):
+        services.move_booking(
+            db.session.get(Booking, booking.id), tuesday + timedelta(days=7), user("organizer")
+        )
+    services.move_booking(
+        db.session.get(Booking, booking.id), tuesday + timedelta(days=1), user("organizer")
+    )
+    moved = db.session.get(Booking, booking.id)
+    assert moved.start_date == tuesday + timedelta(days=1)
+    assert moved.status == "pending" and moved.reservations[0].status == "pending"
+    assert moved.reservations[0].starts_at.astimezone(
+        services.LOCAL_TZ
+    ).date() == tuesday + timedelta(days=1)
+    assert db.session.get(Booking, waiting.id).reservations[0].status == "offered"
+    assert "move" in [e.action for e in services.booking_events(moved)]
+
+
+def test_moving_after_the_deadline_is_for_the_office(demo):
+    soon = services.datetime.now(services.LOCAL_TZ).date() + timedelta(days=2)
+    booking = services.book(new_class(10), [stop("cemetery", at(soon, 9), 60)], user("organizer"))
+    with pytest.raises(ServiceError, match="已过改期截止日期"):
+        services.move_booking(booking, soon + timedelta(days=7), user("organizer"))
+    services.move_booking(booking, soon + timedelta(days=7), user("office"))
+    with pytest.raises(ValidationFailed):
+        services.move_booking(
+            db.session.get(Booking, booking.id), soon - timedelta(days=30), user("office")
+        )
+
+
+def test_the_booking_page_moves_a_booking(demo, client):
+    from tests.conftest import login
+
+    tuesday = future_weekday(2)
+    booking = services.book(
+        new_class(10, name="页面改期"), [stop("cemetery", at(tuesday, 9), 60)], user("organizer")
+    )
+    login(client, "organizer")
+    assert "改期" in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    new_day = (tuesday + timedelta(days=2)).isoformat()
+    page = client.post(
+        f"/bookings/{booking.id}/move", data={"start_date": new_day}, follow_redirects=True
+    )
+    assert "已改期" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).start_date.isoformat() == new_day
+    bad = client.post(
+        f"/bookings/{booking.id}/move", data={"start_date": "2026-02-30"}, follow_redirects=True
+    )
+    assert bad.status_code == 200 and "已改期" not in bad.get_data(as_text=True)
