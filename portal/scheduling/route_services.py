@@ -99,7 +99,9 @@ def filter_options(actor: Any) -> tuple[list[int], list[str]]:
 
 def get_template(template_id: int, actor: Any) -> RouteTemplate:
     """A template the actor may see: drafts and retired ones only for the office."""
-    template = db.session.get(RouteTemplate, template_id)
+    template = db.session.scalar(
+        _with_stops(select(RouteTemplate).where(RouteTemplate.id == template_id))
+    )
     if template is None or (template.status != "published" and not is_office(actor)):
         raise NotFound(_("没有找到该线路。"))
     return template

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
+
+# Test extras: gunicorn and requests (which locust brings); without them the module skips.
+requests = pytest.importorskip("requests")
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -169,6 +171,8 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    if not (BIN / "gunicorn").exists():
+        _unavailable("gunicorn is not installed in .venv (make bench-deps)")
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=2):
             pass

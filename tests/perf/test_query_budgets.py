@@ -97,11 +97,6 @@ CASES = [
 # Pages with an N+1 query today: reported to the lead, expected to fail until fixed (strict:
 # once fixed, the case passes, the xfail fails, and its line here is to be removed).
 KNOWN_N_PLUS_ONE: dict[str, str] = {
-    "route_detail": (
-        "route_services.get_template loads the template with session.get: stops, their sites "
-        "(and members), courses and the courses' teachers load lazily, one query per item; "
-        "fix: load it through _with_stops(select(RouteTemplate).where(id == …))"
-    ),
     "classes": (
         "needs_ring_route() reads two settings per class (setting() queries the settings "
         "table each time): read the settings once per request"
