@@ -159,11 +159,7 @@ class SiteForm(FlaskForm):
     opens = TimeField(_l("开放时间"), validators=[InputRequired(_l("请填写开放时间。"))])
     closes = TimeField(_l("关闭时间"), validators=[InputRequired(_l("请填写关闭时间。"))])
     needs_guide = BooleanField(_l("需要讲解员"))
-    guide_count = IntegerField(
-        _l("可同时派出的讲解员（人）"),
-        default=2,
-        validators=[InputRequired(_l("请填写讲解员人数。"))],
-    )
+    guide_count = IntegerField(_l("可同时派出的讲解员（人）"), default=2, validators=[Optional()])
     auto_confirm = BooleanField(_l("预约自动确认（无需逐一审核）"))
     address = StringField(_l("地址"))
     latitude = FloatField(_l("纬度"), validators=[Optional()])
@@ -173,7 +169,9 @@ class SiteForm(FlaskForm):
     submit = SubmitField(_l("保存"))
 
     def values(self) -> dict:
-        return {
+        # Left empty, the number of guides stays as it is (2 for a new site).
+        guides = {} if self.guide_count.data is None else {"guide_count": self.guide_count.data}
+        return guides | {
             "name": self.name.data,
             "theme": self.theme.data,
             "capacity": self.capacity.data,
@@ -182,7 +180,6 @@ class SiteForm(FlaskForm):
             "opens": self.opens.data,
             "closes": self.closes.data,
             "needs_guide": self.needs_guide.data,
-            "guide_count": self.guide_count.data,
             "auto_confirm": self.auto_confirm.data,
             "address": self.address.data,
             "latitude": self.latitude.data,
@@ -261,7 +258,8 @@ class UnavailabilityForm(FlaskForm):
     submit = SubmitField(_l("登记不可用日期"))
 
 
-class ExcellentForm(FlaskForm):
+# A form with only its CSRF token, for buttons that change something (delete, mark).
+class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("确定"))
 
 

@@ -259,7 +259,7 @@ def teacher_detail(teacher_id: int):
         can_edit=can,
         status_form=forms.StatusForm(prefix="status") if can else None,
         unavailable_form=forms.UnavailabilityForm(prefix="off") if can else None,
-        remove_form=forms.ExcellentForm(prefix="rm") if can else None,
+        remove_form=forms.ConfirmForm(prefix="rm") if can else None,
     )
 
 
@@ -276,7 +276,7 @@ def course_detail(course_id: int):
         is_office=current_user.is_authenticated and current_user.is_office,
         status_form=forms.StatusForm(prefix="status") if can else None,
         material_form=forms.MaterialForm(prefix="mat") if can else None,
-        plain_form=forms.ExcellentForm(prefix="x"),
+        plain_form=forms.ConfirmForm(prefix="x"),
     )
 
 
@@ -489,7 +489,7 @@ def teacher_unavailable(teacher_id: int):
 def teacher_unavailable_delete(entry_id: int):
     entry = db.session.get(TeacherUnavailability, entry_id) or abort(404)
     teacher_id = entry.teacher_id
-    if not forms.ExcellentForm(prefix="rm").validate_on_submit():
+    if not forms.ConfirmForm(prefix="rm").validate_on_submit():
         abort(400)
     try:
         services.remove_unavailability(entry_id, current_user)
@@ -504,7 +504,7 @@ def teacher_unavailable_delete(entry_id: int):
 @login_required
 def course_excellent(course_id: int):
     course = db.session.get(Course, course_id) or abort(404)
-    if not forms.ExcellentForm(prefix="x").validate_on_submit():
+    if not forms.ConfirmForm(prefix="x").validate_on_submit():
         abort(400)
     try:
         services.set_excellent(course, current_user, request.form.get("excellent") == "1")
@@ -558,7 +558,7 @@ def material_file(material_id: int):
 def material_delete(material_id: int):
     material = db.session.get(CourseMaterial, material_id) or abort(404)
     course_id = material.course_id
-    if not forms.ExcellentForm(prefix="x").validate_on_submit():
+    if not forms.ConfirmForm(prefix="x").validate_on_submit():
         abort(400)
     try:
         services.remove_material(material, current_user)
