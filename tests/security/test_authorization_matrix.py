@@ -62,7 +62,7 @@ contest with criteria, a judge of member B and member A's entry (see ``support.b
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -211,6 +211,7 @@ RULES: dict[str, str | list[V]] = {
     ],
     "bookings.detail": "owner",
     "bookings.cancel": "owner",
+    "bookings.move": "owner",
     "bookings.accept": "owner",
     "bookings.inbox": "member_or_office",
     "bookings.confirm": "member_or_office",
@@ -532,6 +533,7 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "bookings.class_book": _booking_form,
     "bookings.new": _booking_form,
     "bookings.cancel": lambda w: {"reason": "越权取消"},
+    "bookings.move": lambda w: {"start_date": (date.today() + timedelta(days=60)).isoformat()},
     "bookings.decline": lambda w: {"reason": "越权婉拒"},
 }
 
