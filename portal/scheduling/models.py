@@ -163,6 +163,8 @@ class TrainingClass(db.Model):
     organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     cancelled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The one-time key of the form that registered it: a double click registers one class.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     organizer: Mapped[User] = relationship()
     bookings: Mapped[list[Booking]] = relationship(
