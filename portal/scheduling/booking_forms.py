@@ -101,6 +101,8 @@ class ClassForm(FlaskForm):
     contact_name = StringField(_l("联系人"))
     contact_phone = StringField(_l("联系电话"), render_kw={"inputmode": "tel"})
     is_study_visit = BooleanField(_l("参观学习团组（非培训班）"))
+    # One-time key of a new class's form: a repeated submission registers one class.
+    key = HiddenField()
     submit = SubmitField(_l("保存"))
 
     def values(self) -> dict[str, Any]:

@@ -227,9 +227,11 @@ def class_new():
     form = forms.ClassForm()
     if not form.is_submitted():
         form.theme.data = setting("ring_route_theme")
+        form.key.data = one_time_key(None)
     elif (values := class_values(form)) is not None:
+        form.key.data = key = one_time_key(form.key.data)
         try:
-            training_class = register_class(current_user, values)
+            training_class = register_class(current_user, values, idempotency_key=key)
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)

@@ -24,6 +24,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal import plugins
@@ -874,15 +875,44 @@ CLASS_FIELDS = (
 )
 
 
-def register_class(actor: Any, values: dict[str, Any]) -> TrainingClass:
-    """An organizer (or the office) registers a class or study-visit group. The caller commits."""
+def register_class(
+    actor: Any, values: dict[str, Any], idempotency_key: str | None = None
+) -> TrainingClass:
+    """An organizer (or the office) registers a class or study-visit group. The caller commits.
+
+    With ``idempotency_key`` (the registration form's one-time key), a repeat of the same
+    form (a double click, a reload, a retry after a timeout) answers the class the first
+    submission registered instead of registering it twice; two submissions at the same
+    moment are settled by the unique key.
+    """
     if actor is None or not (actor.is_office or actor.role == "organizer"):
         raise PermissionDenied(_("只有培训班联系人和环线办可以登记培训班。"))
+    if idempotency_key and (done := _class_with_key(idempotency_key, actor)) is not None:
+        return done
     values = validate_class(values)
-    training_class = TrainingClass(organizer_id=actor.id, **{k: values[k] for k in CLASS_FIELDS})
+    training_class = TrainingClass(
+        organizer_id=actor.id,
+        idempotency_key=idempotency_key,
+        **{k: values[k] for k in CLASS_FIELDS},
+    )
     db.session.add(training_class)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form was committed by a request running at the same time.
+        db.session.rollback()
+        done = _class_with_key(idempotency_key, actor) if idempotency_key else None
+        if done is None:
+            raise
+        return done
     return training_class
+
+
+def _class_with_key(key: str, actor: Any) -> TrainingClass | None:
+    done = db.session.scalar(select(TrainingClass).where(TrainingClass.idempotency_key == key))
+    if done is not None and done.organizer_id != actor.id:
+        raise ServiceError(_("表单已失效，请刷新页面后重新提交。"))
+    return done
 
 
 def update_class(training_class: TrainingClass, actor: Any, values: dict[str, Any]) -> None:

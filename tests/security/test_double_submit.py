@@ -213,16 +213,53 @@ def classes_named(name: str) -> int:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POST /classes/new has no one-time key; a double click or a reload registers "
-    "the same class twice (fix: a hidden idempotency key as on the booking form, unique on "
-    "training_classes, answering the first class on a repeat)",
-)
+def one_time_key(page: str) -> str:
+    found = re.search(r'name="key"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="key"', page)
+    assert found, "the form has no one-time key"
+    return found.group(1) or found.group(2)
+
+
+def class_form_as_shown(organizer) -> dict[str, str]:
+    """The registration form as a browser posts it: the fields plus the page's one-time key."""
+    page = organizer.get("/classes/new")
+    assert page.status_code == 200
+    return {**class_form(), "key": one_time_key(page.get_data(as_text=True))}
+
+
 def test_a_double_click_on_class_registration_registers_one_class(world, app):
     organizer = client_as(app, "organizer")
-    form = class_form()
+    form = class_form_as_shown(organizer)
     first = organizer.post("/classes/new", data=form)
     second = organizer.post("/classes/new", data=form)
     assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
     assert classes_named(form["name"]) == 1, "the class was registered twice"
+
+
+def test_two_class_registrations_at_the_same_moment_register_one_class(world, app):
+    form = class_form_as_shown(client_as(app, "organizer"))
+    tabs = [client_as(app, "organizer"), client_as(app, "organizer")]
+    answers = at_once(*(lambda tab=tab: tab.post("/classes/new", data=form) for tab in tabs))
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    assert classes_named(form["name"]) == 1
+
+
+def test_two_forms_opened_separately_register_two_classes(world, app):
+    """Only a repeat of the same form is one registration: a second form is a second class."""
+    organizer = client_as(app, "organizer")
+    for _ in range(2):
+        assert (
+            organizer.post("/classes/new", data=class_form_as_shown(organizer)).status_code == 302
+        )
+    assert classes_named(class_form()["name"]) == 2
+
+
+def test_another_organizer_cannot_reuse_a_class_form_key(world, app):
+    form = class_form_as_shown(client_as(app, "organizer"))
+    assert client_as(app, "organizer").post("/classes/new", data=form).status_code == 302
+    other = client_as(app, "office")
+    answer = other.post("/classes/new", data=form)
+    assert answer.status_code == 400
+    assert "表单已失效" in answer.get_data(as_text=True)
+    assert classes_named(form["name"]) == 1
