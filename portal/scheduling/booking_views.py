@@ -41,6 +41,7 @@ from portal.scheduling.services import (
     Problem,
     accept_offer,
     active_bookings,
+    all_settings,
     book,
     bookable_sites_query,
     booking_events,
@@ -209,13 +210,14 @@ def render_class_form(form: forms.ClassForm, training_class: TrainingClass | Non
 def classes():
     require_organizer()
     found = classes_of(current_user)
+    rules = all_settings()
     return render_template(
         "bookings/classes.html",
         classes=found,
         warn={
             c.id
             for c in found
-            if not c.cancelled and needs_ring_route(c) and not active_bookings(c)
+            if not c.cancelled and needs_ring_route(c, rules) and not active_bookings(c)
         },
     )
 

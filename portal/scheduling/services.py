@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -324,6 +324,7 @@ def travel_minutes(a: TeachingSite, b: TeachingSite, settings: dict[str, Any]) -
     return math.ceil(km / settings["travel_speed_kmh"] * 60) + margin
 
 
+@plugins.one_state_read()
 def check_plan(
     plan: Sequence[PlannedStop],
     group_size: int,
@@ -818,12 +819,20 @@ def require_class_owner(training_class: TrainingClass, actor: Any) -> None:
         raise NotFound(_("没有找到该培训班。"))
 
 
-def needs_ring_route(training_class: TrainingClass) -> bool:
-    """The consortium rule: a long 党性教育 class held in the city must include the ring route."""
+def needs_ring_route(
+    training_class: TrainingClass, settings: Mapping[str, Any] | None = None
+) -> bool:
+    """The consortium rule: a long 党性教育 class held in the city must include the ring route.
+
+    ``settings`` (from ``all_settings()``) lets a page that asks this of many classes read
+    the settings once instead of twice per class.
+    """
+    if training_class.is_study_visit:
+        return False
+    rules = settings if settings is not None else all_settings()
     return (
-        not training_class.is_study_visit
-        and setting("ring_route_theme") in training_class.theme
-        and training_class.days >= setting("ring_route_min_days")
+        rules["ring_route_theme"] in training_class.theme
+        and training_class.days >= rules["ring_route_min_days"]
     )
 
 

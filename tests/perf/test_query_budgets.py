@@ -94,15 +94,6 @@ CASES = [
     Case("admin_users", "/admin/users", "office"),
 ]
 
-# Pages with an N+1 query today: reported to the lead, expected to fail until fixed (strict:
-# once fixed, the case passes, the xfail fails, and its line here is to be removed).
-KNOWN_N_PLUS_ONE: dict[str, str] = {
-    "classes": (
-        "needs_ring_route() reads two settings per class (setting() queries the settings "
-        "table each time): read the settings once per request"
-    ),
-}
-
 
 @dataclass
 class Targets:
@@ -453,19 +444,7 @@ def _normalise(statement: str) -> str:
     return re.sub(r"\s+", " ", statement)[:160]
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            c,
-            id=c.name,
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_N_PLUS_ONE[c.name])
-            if c.name in KNOWN_N_PLUS_ONE
-            else (),
-        )
-        for c in CASES
-    ],
-)
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
 def test_statements_do_not_grow_with_the_data(measured: Measured, case: Case) -> None:
     assert measured.status[case.name] == 200, f"{case.url} answered {measured.status[case.name]}"
     small, large = measured.small[case.name], measured.large[case.name]
