@@ -229,6 +229,8 @@ class Reservation(db.Model):
         ),
         Index("ix_reservations_site_time", "site_id", "starts_at", "ends_at"),
         Index("ix_reservations_teacher_time", "teacher_id", "starts_at", "ends_at"),
+        # The inbox: a status's reservations from (or before) a day, in time order.
+        Index("ix_reservations_status_time", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
