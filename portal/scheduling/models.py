@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Time
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
@@ -231,6 +231,14 @@ class Reservation(db.Model):
         Index("ix_reservations_teacher_time", "teacher_id", "starts_at", "ends_at"),
         # The inbox: a status's reservations from (or before) a day, in time order.
         Index("ix_reservations_status_time", "status", "starts_at"),
+        # expire_offers() runs when the booking and inbox pages open: only offers are indexed,
+        # so finding the expired ones costs the same however many reservations exist.
+        Index(
+            "ix_reservations_offered",
+            "offer_expires_at",
+            postgresql_where=text("status = 'offered'"),
+            sqlite_where=text("status = 'offered'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
