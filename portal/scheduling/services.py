@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -1288,9 +1288,16 @@ def expire_offers(now: datetime | None = None) -> int:
     now = now or utcnow()
     expired = db.session.scalars(
         select(Reservation).where(
-            Reservation.status == "offered", Reservation.offer_expires_at < now
+            # A literal, not a parameter: the planner may then use the partial index
+            # ix_reservations_offered (… WHERE status = 'offered').
+            Reservation.status == literal_column("'offered'"),
+            Reservation.offer_expires_at < now,
         )
     ).all()
+    if not expired:
+        # The usual case on every booking and inbox page: nothing to write, so no settings
+        # read and no commit (which would expire what the page has loaded).
+        return 0
     for r in expired:
         record_event(r.booking, "offer_expired", None, r, "offered", "cancelled")
         r.status = "cancelled"
