@@ -827,6 +827,13 @@ def member_filter(form: forms.InboxFilterForm) -> int | None:
     return None
 
 
+def page_number() -> int:
+    value = request.args.get("page", "")
+    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return 1
+
+
 @bp.get("/inbox")
 @login_required
 def inbox():
@@ -835,6 +842,7 @@ def inbox():
     status = request.args.get("status", "pending")
     if status not in INBOX_TABS:
         status = "pending"
+    earlier = request.args.get("when") == "earlier"
     form = forms.InboxFilterForm(formdata=request.args)
     member_id = None
     if current_user.is_office:
@@ -844,21 +852,27 @@ def inbox():
         ]
         member_id = member_filter(form)
     form.status.data = status
-    found = member_inbox(current_user, status)
-    if member_id is not None:
-        found = [r for r in found if r.site.member_id == member_id]
+    page = member_inbox(
+        current_user, status, member_id=member_id, earlier=earlier, page=page_number()
+    )
     days = [
         InboxDay(day, list(rows))
-        for day, rows in groupby(found, key=lambda r: r.starts_at.astimezone(LOCAL_TZ).date())
+        for day, rows in groupby(page.items, key=lambda r: r.starts_at.astimezone(LOCAL_TZ).date())
     ]
     return render_template(
         "bookings/inbox.html",
         days=days,
-        count=len(found),
+        page=page,
         status=status,
+        earlier=earlier,
         tabs=INBOX_TABS,
         form=form if current_user.is_office else None,
         member_id=member_id,
+        args={
+            "status": status if status != "pending" else None,
+            "member": member_id,
+            "when": "earlier" if earlier else None,
+        },
     )
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 from portal import plugins
 from portal.audit.services import record
 from portal.catalog.models import Course, Teacher, TeacherUnavailability, TeachingSite
+from portal.catalog.services import Page, paginate
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import SQLITE_IMMEDIATE, db
 from portal.members.models import Member
@@ -964,13 +965,30 @@ def classes_of(actor: Any) -> list[TrainingClass]:
 # ---------------------------------------------------------------- decisions by the hosting member
 
 
-def member_inbox(actor: Any, status: str = "pending") -> list[Reservation]:
-    """Reservations of the actor's member's sites (all members' for the office)."""
+INBOX_PER_PAGE = 50
+
+
+def member_inbox(
+    actor: Any,
+    status: str = "pending",
+    *,
+    member_id: int | None = None,
+    earlier: bool = False,
+    page: int = 1,
+    per_page: int = INBOX_PER_PAGE,
+    now: datetime | None = None,
+) -> Page:
+    """One page of reservations of the actor's member's sites (all members' for the office).
+
+    By default those from today on, soonest first; ``earlier`` gives the ones before today,
+    latest first. The index on (status, starts_at) serves both orders.
+    """
+    today = (now or utcnow()).astimezone(LOCAL_TZ).date()
+    cutoff = datetime.combine(today, time(0), tzinfo=LOCAL_TZ)
     query = (
         select(Reservation)
         .join(Reservation.site)
         .where(Reservation.status == status)
-        .order_by(Reservation.starts_at, Reservation.id)
         .options(
             selectinload(Reservation.booking).selectinload(Booking.training_class),
             selectinload(Reservation.site).selectinload(TeachingSite.member),
@@ -978,11 +996,21 @@ def member_inbox(actor: Any, status: str = "pending") -> list[Reservation]:
             selectinload(Reservation.teacher),
         )
     )
+    if earlier:
+        query = query.where(Reservation.starts_at < cutoff).order_by(
+            Reservation.starts_at.desc(), Reservation.id.desc()
+        )
+    else:
+        query = query.where(Reservation.starts_at >= cutoff).order_by(
+            Reservation.starts_at, Reservation.id
+        )
     if not actor.is_office:
         if not actor.is_member_user:
             raise PermissionDenied(_("只有成员单位工作人员可以处理预约。"))
         query = query.where(TeachingSite.member_id == actor.member_id)
-    return list(db.session.scalars(query))
+    elif member_id is not None:
+        query = query.where(TeachingSite.member_id == member_id)
+    return paginate(query, page, per_page)
 
 
 def get_reservation_for_member(reservation_id: int, actor: Any) -> Reservation:
