@@ -41,6 +41,11 @@ class Defaults:
     PDF_FONT_PATH = None
     # Length of accepted text fields, to refuse absurd input early.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Seconds one plugin hook call may take before it is abandoned and the plugin left out
+    # (0 turns the bound off), and seconds a plugin that overran is then skipped by this
+    # worker, so that a hanging member system does not hold every request.
+    PLUGIN_HOOK_TIMEOUT = 5.0
+    PLUGIN_TIMEOUT_COOLDOWN = 60.0
     WTF_CSRF_TIME_LIMIT = None
 
 

@@ -8,10 +8,15 @@ Enabled/disabled state lives in the database (``PluginState``) so every worker s
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from time import monotonic
 from types import ModuleType
 from typing import Any
 
@@ -26,10 +31,18 @@ from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "portal.plugins"
+# Outside a request, the enabled state kept for a one_state_read() block.
+_state_read: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "plugin_state_read", default=None
+)
 
 
 class PluginHookError(Exception):
     """A plugin's hook raised or returned something the core cannot use."""
+
+
+class PluginTimeout(PluginHookError):
+    """A plugin's hook did not answer within ``PLUGIN_HOOK_TIMEOUT`` seconds."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +73,16 @@ def plugin_manager() -> pluggy.PluginManager:
 
 
 def installed_plugins() -> list[InstalledPlugin]:
-    """Every plugin registered with this app's manager, sorted by name."""
+    """Every plugin registered with this app's manager, sorted by name.
+
+    Reading a package's metadata parses files, so the answer is kept with the app and
+    recomputed only when the set of registered plugins changes (tests register some).
+    """
     pm = plugin_manager()
+    registered = tuple((name, id(plugin)) for name, plugin in pm.list_name_plugin() if plugin)
+    cached = current_app.extensions.get("portal.installed_plugins")
+    if cached is not None and cached[0] == registered:
+        return cached[1]
     dists = {plugin: dist for plugin, dist in pm.list_plugin_distinfo()}
     found = []
     for name, plugin in pm.list_name_plugin():
@@ -78,7 +99,9 @@ def installed_plugins() -> list[InstalledPlugin]:
                 hooks=hooks,
             )
         )
-    return sorted(found, key=lambda p: p.name)
+    answer = sorted(found, key=lambda p: p.name)
+    current_app.extensions["portal.installed_plugins"] = (registered, answer)
+    return answer
 
 
 def plugin_names() -> list[str]:
@@ -94,16 +117,38 @@ def plugin_states() -> dict[str, PluginState]:
 
 
 def enabled_plugin_names() -> frozenset[str]:
-    """Names of the installed plugins enabled in this deployment (cached per request)."""
-    if has_request_context() and "enabled_plugins" in g:
-        return g.enabled_plugins
+    """Names of the installed plugins enabled in this deployment.
+
+    Read once per request, and once per ``one_state_read()`` block outside a request;
+    otherwise (the CLI, timers) on every call, so a long-running loop sees changes.
+    """
+    if has_request_context():
+        store: dict[str, Any] | None = g.setdefault("plugin_state", {})
+    else:
+        store = _state_read.get()
+    if store is not None and "enabled" in store:
+        return store["enabled"]
     disabled = set(
         db.session.scalars(select(PluginState.name).where(PluginState.enabled.is_(False)))
     )
-    names = {name for name in plugin_names() if name not in disabled}
-    if has_request_context():
-        g.enabled_plugins = names
+    names = frozenset(name for name in plugin_names() if name not in disabled)
+    if store is not None:
+        store["enabled"] = names
     return names
+
+
+@contextmanager
+def one_state_read() -> Iterator[None]:
+    """Outside a request, read the plugins' enabled state once for the whole block.
+
+    For one service call that asks many times (checking a long route from the CLI or a
+    worker thread); inside a request the state is read once per request anyway.
+    """
+    token = _state_read.set({})
+    try:
+        yield
+    finally:
+        _state_read.reset(token)
 
 
 def is_enabled(name: str) -> bool:
@@ -123,7 +168,9 @@ def set_enabled(name: str, enabled: bool, by: str) -> PluginState:
 
     record(by, "plugin.enable" if enabled else "plugin.disable", name)
     if has_request_context():
-        g.pop("enabled_plugins", None)
+        g.pop("plugin_state", None)
+    if (store := _state_read.get()) is not None:
+        store.clear()
     return state
 
 
@@ -187,8 +234,12 @@ def call_each(
         allowed &= plugins
     answers = []
     for impl in hook_implementations(hook_name, allowed):
+        if cooling_down(impl.plugin_name):
+            continue
         try:
-            result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            result = call_bounded(
+                impl.function, {arg: kwargs[arg] for arg in impl.argnames}, impl.plugin_name
+            )
             if check is not None:
                 result = check(result)
         except Exception as exc:
@@ -201,6 +252,90 @@ def call_each(
             continue
         answers.append((impl.plugin_name, result))
     return answers
+
+
+# ---------------------------------------------------------------- time bound
+
+
+def cooling_down(name: str) -> bool:
+    """Whether plugin ``name`` overran its time bound recently and is skipped by this worker."""
+    until = current_app.extensions.setdefault("portal.plugin_cooldown", {}).get(name)
+    return until is not None and monotonic() < until
+
+
+def call_bounded(function: Callable[..., Any], kwargs: dict[str, Any], name: str) -> Any:
+    """Call a hook implementation, giving up after ``PLUGIN_HOOK_TIMEOUT`` seconds.
+
+    In a process's main thread (gunicorn's sync workers, the CLI) a SIGALRM timer interrupts
+    the hook where it waits or runs Python code. In other threads (a threaded server)
+    the hook runs in a helper thread that is abandoned when it overruns: Python cannot stop
+    a thread, so it finishes in the background and its answer is thrown away. Either way the
+    plugin is then skipped for ``PLUGIN_TIMEOUT_COOLDOWN`` seconds by this worker.
+    """
+    seconds = float(current_app.config.get("PLUGIN_HOOK_TIMEOUT") or 0)
+    if seconds <= 0:
+        return function(**kwargs)
+    try:
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            return _call_with_alarm(function, kwargs, seconds, name)
+        return _call_in_thread(function, kwargs, seconds, name)
+    except PluginTimeout:
+        cooldown = float(current_app.config.get("PLUGIN_TIMEOUT_COOLDOWN") or 0)
+        current_app.extensions.setdefault("portal.plugin_cooldown", {})[name] = (
+            monotonic() + cooldown
+        )
+        raise
+
+
+def _timeout(name: str, seconds: float) -> PluginTimeout:
+    return PluginTimeout(f"{seconds:g} 秒内未响应，已中止；本进程暂不调用该插件")
+
+
+def _call_with_alarm(
+    function: Callable[..., Any], kwargs: dict[str, Any], seconds: float, name: str
+) -> Any:
+    previous_delay = signal.getitimer(signal.ITIMER_REAL)[0]
+    if previous_delay and previous_delay <= seconds:
+        # Someone else's alarm comes first (a test runner's timeout, say): leave it alone.
+        return function(**kwargs)
+
+    def overran(signum: int, frame: Any) -> None:
+        raise _timeout(name, seconds)
+
+    previous_handler = signal.signal(signal.SIGALRM, overran)
+    started = monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(**kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:
+            left = previous_delay - (monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+
+
+def _call_in_thread(
+    function: Callable[..., Any], kwargs: dict[str, Any], seconds: float, name: str
+) -> Any:
+    # The helper thread sees this thread's app and request contexts (and so its session).
+    context = contextvars.copy_context()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = context.run(function, **kwargs)
+        except BaseException as exc:  # handed back to the caller below
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=run, name=f"plugin-{name}", daemon=True)
+    helper.start()
+    helper.join(seconds)
+    if helper.is_alive():
+        raise _timeout(name, seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def list_of(kind: type) -> Callable[[Any], list]:

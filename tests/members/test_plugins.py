@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -218,6 +221,148 @@ def test_a_failing_rule_hook_refuses_rather_than_lets_through(demo, app):
     finally:
         pm.register(module, name=owner)
     assert problems == [f"{site.member.short_name}的预约规则暂时无法检查，请稍后再试或联系环线办。"]
+
+
+class Hanging:
+    """A plugin whose hooks wait far longer than any request may (a member system that hangs)."""
+
+    def __init__(self, seconds: float = 30) -> None:
+        self.seconds = seconds
+
+    @hookimpl
+    def portal_nav_items(self, user):
+        time.sleep(self.seconds)
+        return []
+
+    @hookimpl
+    def portal_validate_reservation(self, reservation, site):
+        time.sleep(self.seconds)
+        return []
+
+
+@pytest.fixture
+def short_hook_bound(app) -> Iterator[None]:
+    saved = {k: app.config[k] for k in ("PLUGIN_HOOK_TIMEOUT", "PLUGIN_TIMEOUT_COOLDOWN")}
+    app.config.update(PLUGIN_HOOK_TIMEOUT=0.5, PLUGIN_TIMEOUT_COOLDOWN=60)
+    try:
+        yield
+    finally:
+        app.config.update(saved)
+        app.extensions.pop("portal.plugin_cooldown", None)
+
+
+def test_a_hook_that_hangs_is_cut_off_recorded_and_then_skipped(
+    demo, client, app, short_hook_bound
+):
+    with registered(app, Hanging(), "hanging"):
+        started = time.monotonic()
+        page = client.get("/")
+        # Without the bound this request would wait for the hook's 30 seconds.
+        assert time.monotonic() - started < 10
+        assert page.status_code == 200
+        assert "教学点" in page.get_data(as_text=True)
+        state = db.session.get(PluginState, "hanging")
+        assert state.last_error_hook == "portal_nav_items"
+        assert "秒内未响应" in state.last_error
+        # This worker now skips the plugin instead of waiting again on every page.
+        started = time.monotonic()
+        assert client.get("/sites").status_code == 200
+        assert time.monotonic() - started < 0.5
+        login(client, "office")
+        assert "秒内未响应" in client.get("/admin/plugins").get_data(as_text=True)
+
+
+def test_a_hook_that_hangs_in_a_worker_thread_is_cut_off_too(demo, app, short_hook_bound):
+    """A threaded server runs requests outside the main thread, where no alarm can be set."""
+    answers: dict[str, object] = {}
+
+    def request_in_a_thread() -> None:
+        with app.test_request_context("/"):
+            started = time.monotonic()
+            answers["result"] = plugins.call_each("portal_nav_items", user=None)
+            answers["seconds"] = time.monotonic() - started
+
+    with registered(app, Hanging(), "hanging"):
+        worker = threading.Thread(target=request_in_a_thread)
+        worker.start()
+        worker.join(20)
+    assert answers["seconds"] < 10
+    assert "hanging" not in {name for name, _ in answers["result"]}
+    assert "秒内未响应" in db.session.get(PluginState, "hanging").last_error
+
+
+def test_a_hanging_rule_hook_refuses_its_sites_and_others_still_book(demo, app, short_hook_bound):
+    sites = db.session.scalars(bookable_sites_query()).all()
+    hanging_site = sites[0]
+    other_site = next(s for s in sites if s.member.plugin != hanging_site.member.plugin)
+    now = datetime.now(LOCAL_TZ)
+
+    def request_for(site: TeachingSite) -> ReservationRequest:
+        return ReservationRequest(
+            site_id=site.id,
+            starts_at=now + timedelta(days=10),
+            ends_at=now + timedelta(days=10, hours=1),
+            group_size=20,
+            requested_at=now,
+        )
+
+    owner = hanging_site.member.plugin
+    pm = app.extensions["portal.plugins"]
+    module = pm.get_plugin(owner)
+    pm.unregister(name=owner)
+    try:
+        with registered(app, Hanging(), owner):
+            started = time.monotonic()
+            refused = member_rule_problems(request_for(hanging_site), hanging_site)
+            assert time.monotonic() - started < 10
+            allowed = member_rule_problems(request_for(other_site), other_site)
+    finally:
+        pm.register(module, name=owner)
+    assert refused == [
+        f"{hanging_site.member.short_name}的预约规则暂时无法检查，请稍后再试或联系环线办。"
+    ]
+    # The other member's own rules were asked and answered as usual.
+    assert not any("暂时无法检查" in problem for problem in allowed)
+    assert allowed == member_rule_problems(request_for(other_site), other_site)
+
+
+def test_checking_a_route_outside_a_request_reads_the_plugin_state_once(demo, app):
+    """The CLI, timers and worker threads check long routes: one state read, not one a stop."""
+    from sqlalchemy import event
+
+    from portal.scheduling.services import check_plan, plan_from_template
+    from tests.scheduling.helpers import future_weekday, template
+
+    route = template("三点一线五日精品环线")
+    plan = plan_from_template(route, future_weekday(1, at_least_days=60))
+    assert len([stop for stop in plan if stop.site is not None]) >= 5
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        check_plan(plan, 20)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert sum("plugin_states" in s for s in statements) == 1
+
+
+def test_the_hook_time_bound_restores_an_earlier_alarm(demo, app, short_hook_bound):
+    """A caller's own SIGALRM timer (a test runner's timeout, say) survives a hook call."""
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        with app.test_request_context("/"):
+            plugins.call_each("portal_nav_items", user=None)
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 20 < left <= 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not fired
 
 
 def test_hook_portal_nav_items(demo, client, app):
