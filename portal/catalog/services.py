@@ -136,6 +136,15 @@ def get_for_edit(model: type, item_id: int, user: Any) -> Any:
     return item
 
 
+def teacher_visibility(user: Any) -> tuple[Any, ...]:
+    """SQL conditions for the teachers ``user`` may see (as ``teacher_visible`` decides)."""
+    if user is not None and getattr(user, "is_authenticated", False) and user.is_office:
+        return ()
+    if user is not None and getattr(user, "is_member_user", False):
+        return (or_(Teacher.shared.is_(True), Teacher.member_id == user.member_id),)
+    return (Teacher.shared.is_(True),)
+
+
 def teacher_visible(teacher: Teacher, user: Any) -> bool:
     """Shared teachers are public; the others only for their member and the office."""
     return teacher.shared or can_edit(user, teacher.member_id)
@@ -654,13 +663,7 @@ def search_teachers(
     per_page: int = 20,
 ) -> Page:
     """Teachers the viewer may see (shared ones, plus their own member's) matching the filters."""
-    query = select(Teacher)
-    if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_office:
-        pass
-    elif viewer is not None and getattr(viewer, "is_member_user", False):
-        query = query.where(or_(Teacher.shared.is_(True), Teacher.member_id == viewer.member_id))
-    else:
-        query = query.where(Teacher.shared.is_(True))
+    query = select(Teacher).where(*teacher_visibility(viewer))
     if q:
         pattern = _like(q)
         query = query.where(

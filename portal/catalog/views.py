@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
 from portal import plugins
@@ -97,9 +97,25 @@ def show_errors(form: Any, error: ServiceError) -> None:
             flash(message, "danger")
 
 
-def filter_form(form_class: type) -> Any:
+def members_with(model: type, *conditions: Any, chosen: int | None = None) -> list[SelectChoice]:
+    """A filter's member options: only members that have items of ``model`` (one query).
+
+    The member asked for stays listed even without items, so the form shows the filter in use.
+    """
+    has_items = select(model.id).where(model.member_id == Member.id, *conditions).exists()
+    wanted = or_(has_items, Member.id == chosen) if chosen is not None else has_items
+    rows = db.session.execute(
+        select(Member.id, Member.short_name).where(wanted).order_by(Member.id)
+    )
+    return [SelectChoice("", _("全部成员单位"))] + [
+        SelectChoice(str(member_id), name) for member_id, name in rows
+    ]
+
+
+def filter_form(form_class: type, model: type, *visible: Any) -> Any:
+    """The list's filter form from the query string; members offered are those with items."""
     form = form_class(formdata=request.args)
-    form.member.choices = member_choices(_("全部成员单位"))
+    form.member.choices = members_with(model, *visible, chosen=form.member_id())
     if not form.validate():
         return form, False
     return form, True
@@ -119,7 +135,7 @@ def editable(member_id: int) -> bool:
 
 @bp.get("/sites")
 def sites():
-    form, ok = filter_form(forms.SiteFilterForm)
+    form, ok = filter_form(forms.SiteFilterForm, TeachingSite)
     form.theme.choices = [SelectChoice("", _("全部主题"))] + [
         SelectChoice(t, t) for t in services.distinct_values(TeachingSite.theme)
     ]
@@ -157,7 +173,9 @@ def sites():
 
 @bp.get("/teachers")
 def teachers():
-    form, ok = filter_form(forms.TeacherFilterForm)
+    form, ok = filter_form(
+        forms.TeacherFilterForm, Teacher, *services.teacher_visibility(current_user)
+    )
     form.title.choices = [SelectChoice("", _("全部职称"))] + [
         SelectChoice(t, t) for t in services.distinct_values(Teacher.title)
     ]
@@ -179,7 +197,7 @@ def teachers():
 
 @bp.get("/courses")
 def courses():
-    form, ok = filter_form(forms.CourseFilterForm)
+    form, ok = filter_form(forms.CourseFilterForm, Course)
     if not ok:
         return render_template("catalog/courses.html", form=form, page=None), 400
     page = services.search_courses(
