@@ -254,6 +254,7 @@ def page(kind: str, item_id: int):
         weekday_labels=WEEKDAY_LABELS,
         links=links,
         count=len(entries),
+        generated=datetime.now(LOCAL_TZ),
     )
 
 

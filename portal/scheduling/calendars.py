@@ -135,10 +135,21 @@ class Entry:
     course_name: str = ""
     teacher_name: str = ""
     squad: int = 1
+    # Who comes and how many (detailed only): the squad's size, the whole class's size and the
+    # class's contact (its organizer's person on the ground), for a printed week at the site.
+    group_size: int = 0
+    class_size: int = 0
+    contact_name: str = ""
+    contact_phone: str = ""
 
     @property
     def day(self) -> date:
         return self.starts.date()
+
+    @property
+    def split(self) -> bool:
+        """The class comes in squads (this entry is one of them)."""
+        return 0 < self.group_size < self.class_size
 
     def label(self, kind: str = "") -> str:
         """The line of a month cell after the time: "班级名 / 站点名", or "站点名 已预约".
@@ -173,6 +184,10 @@ def make_entry(reservation: Any, detailed: bool) -> Entry:
             course_name=reservation.course.name if reservation.course is not None else "",
             teacher_name=reservation.teacher.name if reservation.teacher is not None else "",
             squad=reservation.squad,
+            group_size=reservation.group_size,
+            class_size=training_class.size,
+            contact_name=training_class.contact_name,
+            contact_phone=training_class.contact_phone,
         )
     return Entry(**entry)
 

@@ -251,6 +251,107 @@ def test_teacher_calendar_follows_sharing(client, booked):
     assert "09:00" in cell and CLASS_NAME in cell
 
 
+def print_table(page: str) -> str:
+    """The week's print-only table (calendar-print.css shows it on paper)."""
+    match = re.search(r'<table[^>]*data-testid="print-week"[^>]*>(.*?)</table>', page, re.S)
+    assert match, "no print table"
+    return match.group(1)
+
+
+def print_rows(table: str, day: date) -> list[str]:
+    """The rows of one day in the print table."""
+    match = re.search(rf'<tbody data-print-day="{day.isoformat()}">(.*?)</tbody>', table, re.S)
+    assert match, f"no print rows for {day}"
+    return re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1), re.S)
+
+
+def test_week_prints_every_reservation_with_class_contact_size_and_status(client, booked):
+    """The 打印 button, the print stylesheet and a table with a row per reservation."""
+    day = booked["day"]
+    spirit = site("spirit_base")
+    week_url = f"/calendar/site/{spirit.id}?view=week&date={day.isoformat()}"
+    login(client, "yangshanzhou_college_staff")
+    page = client.get(week_url).get_data(as_text=True)
+    # The button is shown by print.js (hidden without JavaScript); both files are served.
+    assert re.search(r"<button[^>]*data-print[^>]*hidden[^>]*>打印</button>", page)
+    assert '<script src="/static/print.js" defer></script>' in page
+    assert '<link rel="stylesheet" media="print" href="/static/calendar-print.css">' in page
+    for path in ("/static/print.js", "/static/calendar-print.css"):
+        assert client.get(path).status_code == 200
+    assert "@page { size: A4 landscape" in client.get("/static/calendar-print.css").get_data(
+        as_text=True
+    )
+    assert "生成日期" in page
+
+    table = print_table(page)
+    headers = re.findall(r'<th scope="col">(.*?)</th>', table)
+    assert headers == ["日期", "时间", "培训班（选派单位）", "安排", "联系人", "人数", "状态"]
+    rows = print_rows(table, day)
+    assert len(rows) == 1  # the 09:00 lesson at the base; its other stops are at other sites
+    row = rows[0]
+    for expected in ("09:00–12:00", CLASS_NAME, UNIT, "张联系人 13800000000", "30 人", "待确认"):
+        assert expected in row, expected
+    assert f"{day.isoformat()}<br>周二" in row
+    # Every day of the week has its row, with 无安排 when nothing is booked.
+    for offset in range(7):
+        other = day - timedelta(days=day.weekday()) + timedelta(days=offset)
+        if other != day:
+            assert "无安排" in print_rows(table, other)[0]
+    # The screen's week list says how many come too.
+    assert "30 人" in day_cell(page, day)
+
+    # The month view has no print table and no button; the public sees no class on paper.
+    month = client.get(f"/calendar/site/{spirit.id}?date={day.isoformat()}").get_data(as_text=True)
+    assert "data-print" not in month and 'data-testid="print-week"' not in month
+    login(client, "party_school_staff")
+    other = print_table(client.get(week_url).get_data(as_text=True))
+    assert re.findall(r'<th scope="col">(.*?)</th>', other) == ["日期", "时间", "状态"]
+    assert "已预约" in print_rows(other, day)[0]
+    assert CLASS_NAME not in other and "张联系人" not in other and "13800000000" not in other
+
+
+def test_week_prints_each_squad_of_a_split_class(client, booked):
+    """A class in squads: one row per squad, with its size and the whole class's."""
+    day = booked["day"] + timedelta(days=7)
+    training_class = register_class(
+        user("organizer"),
+        {
+            "name": "滇西片区基层党组织书记示范班",
+            "kind": "commissioned",
+            "origin": "other_province",
+            "sending_unit": "某省委组织部",
+            "size": 46,
+            "starts_on": day,
+            "ends_on": day,
+            "theme": "党性教育",
+            "contact_name": "赵联系人",
+            "contact_phone": "13900000000",
+        },
+    )
+    db.session.commit()
+    template = db.session.scalar(select(RouteTemplate).where(RouteTemplate.name == ROUTE))
+    cemetery = site("cemetery")
+    index = next(i for i, stop in enumerate(template.stops) if stop.site_id == cemetery.id)
+    book(
+        training_class,
+        plan_from_template(template, day, squads={index: 2}),
+        user("organizer"),
+        template=template,
+    )
+    login(client, "office")
+    page = client.get(f"/calendar/site/{cemetery.id}?view=week&date={day.isoformat()}").get_data(
+        as_text=True
+    )
+    rows = print_rows(print_table(page), day)
+    assert len(rows) == 2
+    assert "23 人" in rows[0] and "第 1 组，全班 46 人" in rows[0]
+    assert "23 人" in rows[1] and "第 2 组，全班 46 人" in rows[1]
+    assert 'rowspan="2"' in rows[0] and "rowspan" not in rows[1]
+    assert "赵联系人 13900000000" in rows[1]
+    section = day_cell(page, day)
+    assert "第 1 组" in section and "第 2 组" in section
+
+
 @pytest.mark.parametrize(
     "query",
     [
