@@ -129,17 +129,33 @@ def logout(page: Page) -> None:
 
 def save_screenshot(page: Page, name: str) -> Path | None:
     """With PORTAL_SCREENSHOTS=<dir>, save a full-page PNG there as <name>.png."""
-    target = os.environ.get("PORTAL_SCREENSHOTS")
-    if not target:
+    folder = screenshots_dir()
+    if folder is None:
         return None
-    folder = Path(target)
-    if not folder.is_absolute():
-        folder = PROJECT_ROOT / folder
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     # Park the focus so no focus ring or open tooltip ends up in the picture.
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=str(path), full_page=True, animations="disabled")
+    return path
+
+
+def screenshots_dir() -> Path | None:
+    """The folder PORTAL_SCREENSHOTS names (relative to the project), if it is set."""
+    target = os.environ.get("PORTAL_SCREENSHOTS")
+    if not target:
+        return None
+    folder = Path(target)
+    return folder if folder.is_absolute() else PROJECT_ROOT / folder
+
+
+def save_pdf(page: Page, name: str, fallback: Path) -> Path:
+    """Print the page to <name>.pdf as Chromium would on paper, with the page size its CSS
+    asks for (@page); into the PORTAL_SCREENSHOTS folder when set, else into ``fallback``."""
+    folder = screenshots_dir() or fallback
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.pdf"
+    page.pdf(path=str(path), prefer_css_page_size=True, print_background=True)
     return path
 
 
@@ -160,6 +176,17 @@ _UNLABELLED_FIELDS_JS = """
     if (!labelled) missing.push(el.outerHTML.slice(0, 160));
   }
   return missing;
+}
+"""
+
+_FOCUS_TOP_JS = """
+() => {
+  document.activeElement && document.activeElement.blur();
+  const start = document.createElement('span');
+  start.tabIndex = -1;
+  document.body.prepend(start);
+  start.focus({preventScroll: true});
+  start.remove();
 }
 """
 
@@ -191,7 +218,9 @@ def accessibility_problems(page: Page, tabs: int = 4) -> list[str]:
         problems.append(f"expected exactly one <h1>, found {h1_count}")
     problems += [f"field without a label: {html}" for html in page.evaluate(_UNLABELLED_FIELDS_JS)]
     # Keyboard focus: start from the top of the document and tab through the first stops.
-    page.evaluate("document.activeElement && document.activeElement.blur()")
+    # (A page reached by a link to one of its parts, /meetings/1#decisions, starts tabbing
+    # from that part: focusing a throwaway element at the top moves the start back there.)
+    page.evaluate(_FOCUS_TOP_JS)
     page.evaluate("window.getSelection().removeAllRanges()")
     trail = []
     for step in range(1, tabs + 1):

@@ -10,9 +10,10 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 # The navbar helpers live with login/logout; the journeys take them from here too.
+from tests.browser.helpers import check_accessibility, save_screenshot
 from tests.browser.helpers import main_nav as main_nav
 from tests.browser.helpers import nav_entry as nav_entry
 from tests.browser.helpers import open_menu as open_menu
@@ -55,3 +56,99 @@ def weekday_label(day: date) -> str:
 def assert_no_horizontal_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE_WIDTH + 1, f"{page.url} scrolls sideways: scrollWidth {width}"
+
+
+# ---------------------------------------------------------------- classes and bookings
+
+
+def register_class(
+    page: Page,
+    name: str,
+    size: int,
+    starts: date,
+    ends: date,
+    theme: str = "党性教育",
+    refused_first: bool = False,
+) -> None:
+    """培训班 → 登记培训班 → fill every field → 保存; lands on the class's page.
+
+    With ``refused_first``, the first 保存 has the end date before the start date: the form
+    comes back (400) with the message and everything typed kept.
+    """
+    open_menu(page, "培训班")
+    expect(page.get_by_role("heading", level=1)).to_have_text("培训班")
+    page.get_by_role("link", name="登记培训班", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("登记培训班")
+    page.get_by_label("班级名称", exact=True).fill(name)
+    page.get_by_label("班次类型", exact=True).select_option(label="主体班")
+    page.get_by_label("生源", exact=True).select_option(label="市外省内")
+    page.get_by_label("选派单位", exact=True).fill("某省委组织部")
+    page.get_by_label("人数", exact=True).fill(str(size))
+    page.get_by_label("开班日期", exact=True).fill(starts.isoformat())
+    page.get_by_label("结业日期", exact=True).fill(
+        (starts - timedelta(days=1) if refused_first else ends).isoformat()
+    )
+    page.get_by_label("培训主题", exact=True).fill(theme)
+    page.get_by_label("联系人", exact=True).fill("张联系人")
+    page.get_by_label("联系电话", exact=True).fill("13800000000")
+    page.get_by_role("button", name="保存", exact=True).click()
+    if refused_first:
+        expect(page.get_by_text("结业日期不能早于开班日期。")).to_be_visible()
+        kept = {
+            "班级名称": name,
+            "班次类型": "main",
+            "生源": "province",
+            "选派单位": "某省委组织部",
+            "人数": str(size),
+            "开班日期": starts.isoformat(),
+            "结业日期": (starts - timedelta(days=1)).isoformat(),
+            "培训主题": theme,
+            "联系人": "张联系人",
+            "联系电话": "13800000000",
+        }
+        for label, value in kept.items():
+            expect(page.get_by_label(label, exact=True)).to_have_value(value)
+        check_accessibility(page)
+        save_screenshot(page, "class-new-refused")
+        page.get_by_label("结业日期", exact=True).fill(ends.isoformat())
+        page.get_by_role("button", name="保存", exact=True).click()
+    expect(flash(page, f"已登记培训班：{name}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    expect(page.locator("dt:text-is('人数') + dd")).to_have_text(f"{size} 人")
+
+
+def start_booking(page: Page, class_name: str) -> None:
+    """From the class's page: 预约线路."""
+    page.get_by_role("link", name="预约线路", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"预约线路：{class_name}")
+
+
+def check_result(page: Page):
+    return page.get_by_test_id("check-result")
+
+
+def fits(page: Page) -> None:
+    expect(check_result(page).get_by_text("所有站点均满足条件，可以提交预约。")).to_be_visible()
+    expect(page.get_by_role("button", name="确认预约", exact=True)).to_be_visible()
+
+
+def inbox_rows(scope, class_name: str):
+    return scope.locator("table tbody tr").filter(has_text=class_name)
+
+
+def book_custom_visit(
+    page: Page, class_name: str, day: date, site_label: str, starts: str, squads: int = 1
+) -> None:
+    """From the class's page: a custom route of one 60-minute visit, checked and booked."""
+    start_booking(page, class_name)
+    page.get_by_role("link", name="定制线路", exact=True).click()
+    page.get_by_label("开始日期", exact=True).fill(day.isoformat())
+    page.get_by_label("第 1 行 第几天", exact=True).fill("1")
+    page.get_by_label("第 1 行 开始时间", exact=True).fill(starts)
+    page.get_by_label("第 1 行 时长（分钟）", exact=True).fill("60")
+    page.get_by_label("第 1 行 教学点", exact=True).select_option(label=site_label)
+    page.get_by_label("第 1 行 分组数", exact=True).fill(str(squads))
+    page.get_by_role("button", name="检查", exact=True).click()
+    fits(page)
+    page.get_by_role("button", name="确认预约", exact=True).click()
+    expect(flash(page, "预约已提交，等待各成员单位确认。")).to_be_visible()

@@ -20,9 +20,14 @@ from tests.browser.helpers import (
     save_screenshot,
 )
 from tests.browser.journeys import (
+    check_result,
+    fits,
     flash,
+    inbox_rows,
     monday_ahead,
     open_menu,
+    register_class,
+    start_booking,
     unique,
 )
 
@@ -33,77 +38,6 @@ ONE_DAY_ROUTE = "杨善洲精神一日环线"
 ONE_DAY_SITES = ("杨善洲精神教育基地（大亮山林场）", "杨善洲事迹陈列室", "善洲墓园")
 CLOSED_ON_MONDAYS = ONE_DAY_SITES[:2]
 SMALL_SITE = "和顺图书馆"  # 腾冲干部学院: 40 seats a session
-
-
-def register_class(
-    page: Page,
-    name: str,
-    size: int,
-    starts: date,
-    ends: date,
-    theme: str = "党性教育",
-    refused_first: bool = False,
-) -> None:
-    """培训班 → 登记培训班 → fill every field → 保存; lands on the class's page.
-
-    With ``refused_first``, the first 保存 has the end date before the start date: the form
-    comes back (400) with the message and everything typed kept.
-    """
-    open_menu(page, "培训班")
-    expect(page.get_by_role("heading", level=1)).to_have_text("培训班")
-    page.get_by_role("link", name="登记培训班", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("登记培训班")
-    page.get_by_label("班级名称", exact=True).fill(name)
-    page.get_by_label("班次类型", exact=True).select_option(label="主体班")
-    page.get_by_label("生源", exact=True).select_option(label="市外省内")
-    page.get_by_label("选派单位", exact=True).fill("某省委组织部")
-    page.get_by_label("人数", exact=True).fill(str(size))
-    page.get_by_label("开班日期", exact=True).fill(starts.isoformat())
-    page.get_by_label("结业日期", exact=True).fill(
-        (starts - timedelta(days=1) if refused_first else ends).isoformat()
-    )
-    page.get_by_label("培训主题", exact=True).fill(theme)
-    page.get_by_label("联系人", exact=True).fill("张联系人")
-    page.get_by_label("联系电话", exact=True).fill("13800000000")
-    page.get_by_role("button", name="保存", exact=True).click()
-    if refused_first:
-        expect(page.get_by_text("结业日期不能早于开班日期。")).to_be_visible()
-        kept = {
-            "班级名称": name,
-            "班次类型": "main",
-            "生源": "province",
-            "选派单位": "某省委组织部",
-            "人数": str(size),
-            "开班日期": starts.isoformat(),
-            "结业日期": (starts - timedelta(days=1)).isoformat(),
-            "培训主题": theme,
-            "联系人": "张联系人",
-            "联系电话": "13800000000",
-        }
-        for label, value in kept.items():
-            expect(page.get_by_label(label, exact=True)).to_have_value(value)
-        check_accessibility(page)
-        save_screenshot(page, "class-new-refused")
-        page.get_by_label("结业日期", exact=True).fill(ends.isoformat())
-        page.get_by_role("button", name="保存", exact=True).click()
-    expect(flash(page, f"已登记培训班：{name}")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_have_text(name)
-    expect(page.locator("dt:text-is('人数') + dd")).to_have_text(f"{size} 人")
-
-
-def start_booking(page: Page, class_name: str) -> None:
-    """From the class's page: 预约线路."""
-    page.get_by_role("link", name="预约线路", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"预约线路：{class_name}")
-
-
-def check_result(page: Page):
-    return page.get_by_test_id("check-result")
-
-
-def fits(page: Page) -> None:
-    expect(check_result(page).get_by_text("所有站点均满足条件，可以提交预约。")).to_be_visible()
-    expect(page.get_by_role("button", name="确认预约", exact=True)).to_be_visible()
 
 
 def book_one_day_route(page: Page, day: date) -> None:
@@ -118,10 +52,6 @@ def book_one_day_route(page: Page, day: date) -> None:
 
 def stop_rows(page: Page):
     return page.get_by_role("region", name="站点").locator("tbody tr")
-
-
-def inbox_rows(scope, class_name: str):
-    return scope.locator("table tbody tr").filter(has_text=class_name)
 
 
 def test_office_publishes_a_new_route(new_page, base_url: str):
