@@ -47,6 +47,17 @@ class Defaults:
     PLUGIN_HOOK_TIMEOUT = 5.0
     PLUGIN_TIMEOUT_COOLDOWN = 60.0
     WTF_CSRF_TIME_LIMIT = None
+    # The page cache of anonymous reads of public pages (portal/pagecache.py): never stale,
+    # since a change to the data moves the keys. In Redis, shared by every worker and server,
+    # when CACHE_REDIS_URL (or REDIS_URL) is set, e.g. "redis://127.0.0.1:6379/0"; else in
+    # each worker's memory, at most PAGE_CACHE_THRESHOLD pages. Pages unused for
+    # PAGE_CACHE_TIMEOUT seconds are dropped.
+    PAGE_CACHE = True
+    PAGE_CACHE_TIMEOUT = 600
+    PAGE_CACHE_THRESHOLD = 1000
+    PAGE_CACHE_KEY_PREFIX = "portal:"
+    CACHE_REDIS_URL = None
+    REDIS_URL = None
 
 
 def normalise_database_url(url: str) -> str:

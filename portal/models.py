@@ -16,6 +16,7 @@ from portal.catalog.models import (
 )
 from portal.members.models import Member, PluginState
 from portal.notifications.models import Message, OutboxEmail
+from portal.pagecache import CacheGeneration
 from portal.scheduling.models import (
     Booking,
     BookingEvent,
@@ -30,6 +31,7 @@ __all__ = [
     "AuditEntry",
     "Booking",
     "BookingEvent",
+    "CacheGeneration",
     "CatalogChange",
     "Course",
     "CourseMaterial",
