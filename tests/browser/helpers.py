@@ -190,6 +190,15 @@ _FOCUS_TOP_JS = """
 }
 """
 
+# How many elements Tab can reach: focusable, shown, not disabled, not taken out of the order.
+_TABBABLE_COUNT_JS = """
+() => [...document.querySelectorAll(
+  'a[href], button, input, select, textarea, summary, [tabindex], [contenteditable="true"]'
+)].filter(el => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length
+  && getComputedStyle(el).visibility !== 'hidden'
+  && !(el.type && el.type.toLowerCase() === 'hidden')).length
+"""
+
 _FOCUS_STATE_JS = """
 () => {
   const el = document.activeElement;
@@ -222,6 +231,8 @@ def accessibility_problems(page: Page, tabs: int = 4) -> list[str]:
     # from that part: focusing a throwaway element at the top moves the start back there.)
     page.evaluate(_FOCUS_TOP_JS)
     page.evaluate("window.getSelection().removeAllRanges()")
+    # A short page (a phone's collapsed menu and an empty list) may have fewer stops than that.
+    tabs = min(tabs, page.evaluate(_TABBABLE_COUNT_JS))
     trail = []
     for step in range(1, tabs + 1):
         page.keyboard.press("Tab")

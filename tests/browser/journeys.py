@@ -34,6 +34,16 @@ def flash(page: Page, text: str) -> Locator:
     return page.get_by_role("alert").filter(has_text=text)
 
 
+def heading(page: Page) -> Locator:
+    """The page's <h1>."""
+    return page.get_by_role("heading", level=1)
+
+
+def section(page: Page, name: str) -> Locator:
+    """The region (a <section> labelled by its heading) called ``name``."""
+    return page.get_by_role("region", name=name, exact=True)
+
+
 def today() -> date:
     return datetime.now(LOCAL_TZ).date()
 
@@ -152,3 +162,39 @@ def book_custom_visit(
     fits(page)
     page.get_by_role("button", name="确认预约", exact=True).click()
     expect(flash(page, "预约已提交，等待各成员单位确认。")).to_be_visible()
+
+
+# ---------------------------------------------------------------- joint events
+
+
+def create_event(page: Page, kind: str, title: str, description: str) -> None:
+    """联动活动 → 新建活动 → the kind → 下一步 → name and description → 保存 (a draft)."""
+    open_menu(page, "联动活动")
+    page.get_by_role("link", name="新建活动", exact=True).click()
+    expect(heading(page)).to_have_text("新建活动")
+    page.get_by_label("活动类型", exact=True).select_option(label=kind)
+    page.get_by_role("button", name="下一步", exact=True).click()
+    expect(page.get_by_text(f"活动类型：{kind}")).to_be_visible()
+    page.get_by_label("活动名称", exact=True).fill(title)
+    page.get_by_label("活动简介", exact=True).fill(description)
+
+
+def add_session(page: Page, title: str, day: date, starts: str, ends: str, site: str) -> None:
+    """On an event's page (the office): 添加日程 at a teaching site."""
+    programme = section(page, "日程安排")
+    programme.locator("summary", has_text="添加日程").click()
+    programme.get_by_label("日程内容", exact=True).fill(title)
+    programme.get_by_label("日期", exact=True).fill(day.isoformat())
+    programme.get_by_label("开始时间", exact=True).fill(starts)
+    programme.get_by_label("结束时间", exact=True).fill(ends)
+    programme.get_by_label("教学点", exact=True).select_option(label=site)
+    programme.get_by_role("button", name="添加日程", exact=True).click()
+    expect(flash(page, "已添加日程。")).to_be_visible()
+
+
+def open_event(page: Page, title: str) -> None:
+    """目录 → 联动活动 → the event's card."""
+    open_menu(page, "联动活动")
+    expect(heading(page)).to_have_text("联动活动")
+    page.get_by_test_id("events").get_by_role("link", name=title, exact=True).click()
+    expect(heading(page)).to_contain_text(title)

@@ -22,8 +22,27 @@ MAIN_PAGES = {
     "password": ("/account/password", True),
     "users": ("/admin/users", True),
     "plugins": ("/admin/plugins", True),
+    "meetings-list": ("/meetings/", True),
+    "meeting-new": ("/meetings/new", True),
+    "meetings-calendar": ("/meetings/calendar", True),
+    "meetings-decisions": ("/meetings/decisions", True),
+    "meetings-busy": ("/meetings/busy", True),
+    "events": ("/events", False),
+    "events-calendar": ("/events/calendar", False),
+    "event-new": ("/events/new", True),
 }
-SCREENSHOTS = {"home", "sites", "site-detail", "members", "login", "users", "plugins"}
+SCREENSHOTS = {
+    "home",
+    "sites",
+    "site-detail",
+    "members",
+    "login",
+    "users",
+    "plugins",
+    "meetings-calendar",
+    "events",
+    "events-calendar",
+}
 
 
 @pytest.mark.parametrize("name", list(MAIN_PAGES))

@@ -23,7 +23,17 @@ from tests.browser.helpers import (
     login,
     save_screenshot,
 )
-from tests.browser.journeys import flash, open_menu, today, unique
+from tests.browser.journeys import (
+    add_session,
+    create_event,
+    flash,
+    heading,
+    open_event,
+    open_menu,
+    section,
+    today,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -32,46 +42,6 @@ JUDGES = {  # username: the judge's option in the 评委 select
     "party_school_staff": "市委党校工作人员（市委党校，party_school_staff）",
     "songshan_base_staff": "松山基地工作人员（松山基地，songshan_base_staff）",
 }
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
-
-
-def section(page: Page, name: str):
-    return page.get_by_role("region", name=name, exact=True)
-
-
-def open_event(page: Page, title: str) -> None:
-    """目录 → 联动活动 → the event's card."""
-    open_menu(page, "联动活动")
-    expect(heading(page)).to_have_text("联动活动")
-    page.get_by_test_id("events").get_by_role("link", name=title, exact=True).click()
-    expect(heading(page)).to_contain_text(title)
-
-
-def create_event(page: Page, kind: str, title: str, description: str) -> None:
-    """联动活动 → 新建活动 → the kind → 下一步 → name and description → 保存 (a draft)."""
-    open_menu(page, "联动活动")
-    page.get_by_role("link", name="新建活动", exact=True).click()
-    expect(heading(page)).to_have_text("新建活动")
-    page.get_by_label("活动类型", exact=True).select_option(label=kind)
-    page.get_by_role("button", name="下一步", exact=True).click()
-    expect(page.get_by_text(f"活动类型：{kind}")).to_be_visible()
-    page.get_by_label("活动名称", exact=True).fill(title)
-    page.get_by_label("活动简介", exact=True).fill(description)
-
-
-def add_session(page: Page, title: str, day, starts: str, ends: str, site: str) -> None:
-    programme = section(page, "日程安排")
-    programme.locator("summary", has_text="添加日程").click()
-    programme.get_by_label("日程内容", exact=True).fill(title)
-    programme.get_by_label("日期", exact=True).fill(day.isoformat())
-    programme.get_by_label("开始时间", exact=True).fill(starts)
-    programme.get_by_label("结束时间", exact=True).fill(ends)
-    programme.get_by_label("教学点", exact=True).select_option(label=site)
-    programme.get_by_role("button", name="添加日程", exact=True).click()
-    expect(flash(page, "已添加日程。")).to_be_visible()
 
 
 def enter_guide(new_page, base_url: str, username: str, title: str, guide: str, site: str):

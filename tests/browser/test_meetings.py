@@ -19,7 +19,15 @@ from tests.browser.helpers import (
     login,
     save_screenshot,
 )
-from tests.browser.journeys import flash, open_menu, today, unique, weekday_label
+from tests.browser.journeys import (
+    flash,
+    heading,
+    open_menu,
+    section,
+    today,
+    unique,
+    weekday_label,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +39,6 @@ INVITED = {
 }
 LEFT_OUT = "松山基地"
 ROOM = "市委党校三楼第一会议室"
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
-
-
-def section(page: Page, name: str):
-    return page.get_by_role("region", name=name, exact=True)
 
 
 def test_office_calls_a_joint_meeting_and_records_its_decisions(new_page, base_url: str):
