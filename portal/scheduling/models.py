@@ -283,3 +283,8 @@ class BookingEvent(db.Model):
     actor_name: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Written through these, so that the events of a booking and its reservations being
+    # created go in with them at the next flush (record_event); read through the ids.
+    booking: Mapped[Booking] = relationship()
+    reservation: Mapped[Reservation | None] = relationship()

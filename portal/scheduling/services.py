@@ -23,9 +23,9 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, literal_column, or_, select
+from sqlalchemy import Select, bindparam, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import plugins
 from portal.audit.services import record
@@ -261,27 +261,57 @@ class Context:
     settings: dict[str, Any]
 
 
+# A reservation lies within one day's opening hours (check_plan refuses any other stop), so
+# one that overlaps a window starts less than a day before it. Saying so bounds the index
+# scan to the window, instead of every earlier reservation of the site or teacher.
+LONGEST_RESERVATION = timedelta(days=1)
+
+# Reservations holding seats or a teacher's time in a window, at some sites or of some
+# teachers. Built once: constructing and hashing the statement on every check cost more
+# CPU than running it.
+HOLDING_IN_WINDOW = select(Reservation).where(
+    Reservation.starts_at < bindparam("end"),
+    Reservation.starts_at > bindparam("earliest"),
+    Reservation.ends_at > bindparam("start"),
+    Reservation.status.in_(HOLDING),
+    or_(
+        Reservation.site_id.in_(bindparam("sites", expanding=True)),
+        Reservation.teacher_id.in_(bindparam("teachers", expanding=True)),
+    ),
+)
+HOLDING_IN_WINDOW_BUT_ONE = HOLDING_IN_WINDOW.where(Reservation.booking_id != bindparam("exclude"))
+
+
 def load_context(
-    plan: Sequence[PlannedStop], start: datetime, end: datetime, exclude_booking: int | None
+    plan: Sequence[PlannedStop],
+    start: datetime,
+    end: datetime,
+    exclude_booking: int | None,
+    *,
+    reuse: Context | None = None,
 ) -> Context:
+    """What check_plan needs for the plan's window.
+
+    With ``reuse`` (a context read moments earlier for the same plan), only what the booking
+    locks protect is read again: the reservations held in the window and the teachers'
+    unavailable days. The members taking part and the settings are taken from ``reuse``;
+    no lock guards them, so reading them earlier is as good as reading them under the lock.
+    """
     site_ids = sorted({p.site.id for p in plan if p.site is not None})
     teacher_ids = sorted({p.teacher.id for p in plan if p.teacher is not None})
-    window = and_(
-        Reservation.starts_at < end.astimezone(LOCAL_TZ),
-        Reservation.ends_at > start.astimezone(LOCAL_TZ),
-    )
-    holding = Reservation.status.in_(HOLDING)
-    others = Reservation.booking_id != exclude_booking if exclude_booking else True
     by_site: dict[int, list[Reservation]] = defaultdict(list)
     by_teacher: dict[int, list[Reservation]] = defaultdict(list)
     if site_ids or teacher_ids:
         found = db.session.scalars(
-            select(Reservation).where(
-                window,
-                holding,
-                others,
-                or_(Reservation.site_id.in_(site_ids), Reservation.teacher_id.in_(teacher_ids)),
-            )
+            HOLDING_IN_WINDOW if exclude_booking is None else HOLDING_IN_WINDOW_BUT_ONE,
+            {
+                "start": start,
+                "end": end,
+                "earliest": start - LONGEST_RESERVATION,
+                "sites": site_ids,
+                "teachers": teacher_ids,
+                "exclude": exclude_booking,
+            },
         )
         for r in found:
             by_site[r.site_id].append(r)
@@ -297,11 +327,12 @@ def load_context(
             )
         ):
             unavailable[u.teacher_id].append(u)
-    enabled = set(
-        db.session.scalars(
-            select(Member.id).where(Member.plugin.in_(sorted(plugins.enabled_plugin_names())))
-        )
-    )
+    if reuse is not None:
+        return Context(by_site, by_teacher, unavailable, reuse.enabled_members, reuse.settings)
+    # The plan's members, not a query: their rows are loaded for their plugins' rules anyway.
+    taking_part = plugins.enabled_plugin_names()
+    members = {p.site.member for p in plan if p.site is not None}
+    enabled = {m.id for m in members if m.plugin in taking_part}
     return Context(by_site, by_teacher, unavailable, enabled, all_settings())
 
 
@@ -583,28 +614,36 @@ def suggest_dates(
 # ---------------------------------------------------------------- the booking transaction
 
 
+# The rows begin_locked locks, in id order, with what the checks read of them (built once).
+READ_SITES = (
+    select(TeachingSite)
+    .where(TeachingSite.id.in_(bindparam("ids", expanding=True)))
+    .order_by(TeachingSite.id)
+    .options(joinedload(TeachingSite.member, innerjoin=True))
+)
+LOCK_SITES = READ_SITES.with_for_update(of=TeachingSite)
+READ_TEACHERS = (
+    select(Teacher).where(Teacher.id.in_(bindparam("ids", expanding=True))).order_by(Teacher.id)
+)
+LOCK_TEACHERS = READ_TEACHERS.with_for_update()
+
+
 def begin_locked(site_ids: Iterable[int], teacher_ids: Iterable[int]) -> None:
-    """Start a transaction that holds the locks a booking needs (see the module docstring)."""
+    """Start a transaction that holds the locks a booking needs (see the module docstring).
+
+    Everything loaded before is expired (the rollback); the locking queries load the locked
+    sites (with their members) and teachers again, so the checks that follow read them as
+    they are under the lock without a query each.
+    """
+    locking = locks_enabled()
     db.session.rollback()
-    db.session.connection(execution_options={SQLITE_IMMEDIATE: locks_enabled()})
-    if not locks_enabled():
-        return
+    db.session.connection(execution_options={SQLITE_IMMEDIATE: locking})
     sites = sorted(set(site_ids))
     teachers = sorted(set(teacher_ids))
     if sites:
-        db.session.execute(
-            select(TeachingSite.id)
-            .where(TeachingSite.id.in_(sites))
-            .order_by(TeachingSite.id)
-            .with_for_update()
-        )
+        db.session.scalars(LOCK_SITES if locking else READ_SITES, {"ids": sites}).all()
     if teachers:
-        db.session.execute(
-            select(Teacher.id)
-            .where(Teacher.id.in_(teachers))
-            .order_by(Teacher.id)
-            .with_for_update()
-        )
+        db.session.scalars(LOCK_TEACHERS if locking else READ_TEACHERS, {"ids": teachers}).all()
 
 
 def locks_enabled() -> bool:
@@ -623,8 +662,9 @@ def record_event(
 ) -> None:
     db.session.add(
         BookingEvent(
-            booking_id=booking.id,
-            reservation_id=reservation.id if reservation is not None else None,
+            # Objects, not ids: events of a booking not yet flushed are inserted with it.
+            booking=booking,
+            reservation=reservation,
             action=action,
             from_status=old,
             to_status=new,
@@ -635,8 +675,21 @@ def record_event(
     )
 
 
-def _plan_ids(plan: Sequence[PlannedStop]) -> tuple[list[int], list[int]]:
-    return [p.site.id for p in plan if p.site], [p.teacher.id for p in plan if p.teacher]
+@dataclass(frozen=True)
+class ActorRef:
+    """Who acts, as the history records them: read before the lock expires the user object."""
+
+    id: int
+    display_name: str
+
+
+def _blocking(problems: list[Problem], waitlist_full: bool) -> tuple[list[Problem], set[int]]:
+    """The problems that refuse the booking, and the stops that join a waiting list instead."""
+    waiting = (
+        {p.index for p in problems if p.suggestion.get("waitlist")} if waitlist_full else set()
+    )
+    blocking = [p for p in problems if p.index not in waiting or not p.suggestion.get("waitlist")]
+    return blocking, waiting
 
 
 def book(
@@ -653,6 +706,12 @@ def book(
 
     With ``waitlist_full``, stops whose only problem is a full session (or no free guide)
     join that session's waiting list instead of refusing the booking.
+
+    The plan is checked twice. First without locks, so that a plan that does not fit (a full
+    session) is refused at once instead of waiting behind the bookings that hold its sites;
+    such a refusal is true of the data committed when it was read. Then, if it fits, again
+    under the locks (begin_locked), where what the locks protect is read again: the
+    reservations held in the window and the teachers' unavailable days.
     """
     require_class_owner(training_class, actor)
     if training_class.cancelled:
@@ -665,8 +724,31 @@ def book(
         raise ServiceError(
             _("“%(route)s”不向%(kind)s开放。", route=template.name, kind=training_class.kind_label)
         )
-    site_ids, teacher_ids = _plan_ids(plan)
-    begin_locked(site_ids, teacher_ids)
+    # Read now what the writes need: the lock's rollback expires every loaded object.
+    size, class_name, class_id = training_class.size, training_class.name, training_class.id
+    who = ActorRef(actor.id, getattr(actor, "display_name", "") or _("系统"))
+    route_name = template.name if template is not None else _("定制线路")
+    template_id = template.id if template is not None else None
+    stops = sorted((p for p in plan if p.site is not None), key=lambda p: p.starts_at)
+    ids = [
+        (p.site.id, p.course.id if p.course else None, p.teacher.id if p.teacher else None)
+        for p in stops
+    ]
+    if not plan:
+        raise BookingRefused(check_plan(plan, size))
+    start, end = min(p.starts_at for p in plan), max(p.ends_at for p in plan)
+    context = load_context(plan, start, end, None)
+    problems = check_plan(plan, size, context=context, class_name=class_name)
+    blocking, _waiting = _blocking(problems, waitlist_full)
+    if blocking:
+        if idempotency_key:
+            done = db.session.scalar(
+                select(Booking).where(Booking.idempotency_key == idempotency_key)
+            )
+            if done is not None:  # the same form, submitted a moment ago, took the places
+                return same_submission(done, training_class, actor)
+        raise BookingRefused(blocking)
+    begin_locked([site_id for site_id, _c, _t in ids], [t for _s, _c, t in ids if t])
     try:
         if idempotency_key:
             done = db.session.scalar(
@@ -675,65 +757,65 @@ def book(
             if done is not None:
                 db.session.rollback()
                 return same_submission(done, training_class, actor)
-        problems = check_plan(plan, training_class.size, class_name=training_class.name)
-        waiting = (
-            {p.index for p in problems if p.suggestion.get("waitlist")} if waitlist_full else set()
-        )
-        blocking = [
-            p for p in problems if p.index not in waiting or not p.suggestion.get("waitlist")
-        ]
+        # The plan's sites and teachers are the objects begin_locked has just read again.
+        context = load_context(plan, start, end, None, reuse=context)
+        problems = check_plan(plan, size, context=context, class_name=class_name)
+        blocking, waiting = _blocking(problems, waitlist_full)
         if blocking:
             raise BookingRefused(blocking)
+        now = utcnow()
+        reservations = []
+        for stop, (_site_id, course_id, teacher_id) in zip(stops, ids, strict=True):
+            site = stop.site
+            per_squad = math.ceil(size / stop.squads)
+            status = (
+                "waitlisted"
+                if stop.index in waiting
+                else ("confirmed" if site.auto_confirm else "pending")
+            )
+            for number, (squad_start, squad_end) in enumerate(stop.squad_windows(), start=1):
+                reservations.append(
+                    Reservation(
+                        site=site,
+                        course_id=course_id,
+                        teacher_id=teacher_id,
+                        starts_at=squad_start,
+                        ends_at=squad_end,
+                        group_size=per_squad if stop.squads > 1 else size,
+                        squad=number,
+                        guide_requested=site.needs_guide or stop.guide_requested,
+                        status=status,
+                        waitlisted_at=now if status == "waitlisted" else None,
+                        decided_at=now if status == "confirmed" else None,
+                    )
+                )
+        # Built whole in memory, inserted at the commit: one statement per table.
         booking = Booking(
-            training_class=training_class,
-            template=template,
-            name=name or (template.name if template else _("定制线路")),
+            class_id=class_id,
+            template_id=template_id,
+            name=name or route_name,
             start_date=min(p.starts_at for p in plan).date(),
-            created_by_id=actor.id,
+            created_by_id=who.id,
             idempotency_key=idempotency_key,
+            status="pending",
+            reservations=reservations,
         )
         db.session.add(booking)
-        db.session.flush()
-        record_event(booking, "create", actor, new="pending")
-        now = utcnow()
-        for stop in sorted(plan, key=lambda p: p.starts_at):
-            if stop.site is None:
-                continue
-            per_squad = math.ceil(training_class.size / stop.squads)
-            for number, (squad_start, squad_end) in enumerate(stop.squad_windows(), start=1):
-                status = (
-                    "waitlisted"
-                    if stop.index in waiting
-                    else ("confirmed" if stop.site.auto_confirm else "pending")
-                )
-                reservation = Reservation(
-                    booking=booking,
-                    site=stop.site,
-                    course=stop.course,
-                    teacher=stop.teacher,
-                    starts_at=squad_start,
-                    ends_at=squad_end,
-                    group_size=per_squad if stop.squads > 1 else training_class.size,
-                    squad=number,
-                    guide_requested=stop.site.needs_guide or stop.guide_requested,
-                    status=status,
-                    waitlisted_at=now if status == "waitlisted" else None,
-                    decided_at=now if status == "confirmed" else None,
-                )
-                db.session.add(reservation)
-                db.session.flush()
-                record_event(booking, status, actor, reservation, "", status)
-        refresh_booking_status(booking, actor)
-        waiting_hosts = [r for r in booking.reservations if r.status == "pending"]
+        record_event(booking, "create", who, new="pending")
+        for reservation in reservations:
+            record_event(booking, reservation.status, who, reservation, "", reservation.status)
+        refresh_booking_status(booking, who)
+        waiting_hosts = [r for r in reservations if r.status == "pending"]
         if waiting_hosts:
-            notify_hosts(
-                booking, _("新的预约待确认：%(name)s", name=training_class.name), waiting_hosts
-            )
+            booking.training_class = training_class  # what the notice describes
+            notify_hosts(booking, _("新的预约待确认：%(name)s", name=class_name), waiting_hosts)
+        new_status = booking.status
+        owners = {stop.site.member.plugin for stop in stops}
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    booking_changed(booking, "")
+    booking_changed(booking, "", new_status=new_status, owners=owners)
     return booking
 
 
@@ -795,17 +877,29 @@ def notify_organizer(booking: Booking, subject: str) -> None:
     notify([booking.training_class.organizer], subject, describe(booking), booking_link(booking))
 
 
-def booking_changed(booking: Booking, old_status: str) -> None:
-    """Tell the plugins of the members the booking visits, after the change is committed."""
-    if old_status == booking.status:
+def booking_changed(
+    booking: Booking,
+    old_status: str,
+    *,
+    new_status: str | None = None,
+    owners: set[str] | None = None,
+) -> None:
+    """Tell the plugins of the members the booking visits, after the change is committed.
+
+    A caller that knows the new status and the members' plugins passes them, so the
+    committed (expired) booking is not read again unless a plugin implements the hook.
+    """
+    new_status = booking.status if new_status is None else new_status
+    if old_status == new_status:
         return
-    owners = {r.site.member.plugin for r in booking.reservations}
+    if owners is None:
+        owners = {r.site.member.plugin for r in booking.reservations}
     plugins.call_each(
         "portal_booking_changed",
         plugins=owners,
         booking=booking,
         old_status=old_status,
-        new_status=booking.status,
+        new_status=new_status,
     )
 
 
