@@ -9,9 +9,11 @@ For each database: a fresh database, ``flask db upgrade``, the consortium of
 * in-process timings through the service layer (each call in a fresh session, as a request
   would be): checking the 5-day route (plan_from_template + check_plan), booking the one-day
   route (book), a member confirming a pending reservation (decide);
-* on PostgreSQL only, the booking burst: 1,000 threads that book at once through book() on
-  windows of 10 sites (about three attempts per window: some fill up, the rest are booked),
-  then the check that no window holds more than its capacity, guides or teachers allow.
+* on PostgreSQL only, the booking burst: 1,000 attempts released at once through book(),
+  from 2 × cores + 1 processes as gunicorn's workers would serve them (each with its own
+  engine and pool), on windows of 10 sites drawn so that about nine attempts in ten can fit
+  (every second window is asked for one class more than it holds), then the check that no
+  window holds more than its capacity, guides or teachers allow.
 
 A bare Flask "hello" app under the identical gunicorn command gives the ceiling of this
 machine with this load generator. Results go to bench/results/<date>-scale<N>.json and, with
@@ -25,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import platform
 import random
@@ -408,13 +409,142 @@ def in_process(app, rng: random.Random) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the booking burst
 
+BURST_SIZES = (10, 15, 20, 25, 30, 40)
 
-def burst(url: str, attempts: int, rng: random.Random) -> dict[str, Any]:
-    """``attempts`` threads book at once, through book(), about three per window of 10 sites.
 
-    Bookings of one site queue on its row lock (SELECT … FOR UPDATE), so at most 10 run
-    in parallel; the pool has 40 connections, like 5 workers × 8 threads would.
+def burst_plans(sites: list, first_day, attempts: int, rng: random.Random) -> dict[str, Any]:
+    """``attempts`` booking attempts on one-hour windows of ``sites``, most of which can fit.
+
+    Window by window (one a day per site, from ``first_day``), classes are drawn that all
+    fit together: sizes adding up to the capacity exactly, or, where the site needs a
+    guide, as many classes as it has guides, each of at most its share of the capacity.
+    Every second window gets one class more, which cannot fit with all the others: there
+    the locks must refuse one of them.
     """
+    from portal.timeutil import LOCAL_TZ
+
+    drawn: list[tuple[tuple[int, datetime, int], int, bool]] = []
+    windows: list[tuple[int, datetime, int]] = []
+    day = first_day
+    while len(drawn) < attempts:
+        for site in sites:
+            if str(day.isoweekday()) not in site.open_weekdays or day.isoweekday() == 1:
+                continue
+            starts = datetime.combine(day, site.opens, tzinfo=LOCAL_TZ) + timedelta(hours=1)
+            window = (site.id, starts, min(60, site.session_minutes))
+            windows.append(window)
+            if site.needs_guide:
+                share = site.capacity // site.guide_count
+                sizes = [min(share, rng.choice(BURST_SIZES)) for _ in range(site.guide_count)]
+            else:
+                left, sizes = site.capacity, []
+                while left > 0:
+                    sizes.append(min(left, rng.choice(BURST_SIZES)))
+                    left -= sizes[-1]
+            drawn += [(window, size, True) for size in sizes]
+            if len(windows) % 2 == 0:
+                drawn.append((window, rng.choice(BURST_SIZES), False))
+        day += timedelta(days=1)
+    drawn = drawn[:attempts]
+    used = {window for window, _size, _fits in drawn}
+    windows = [w for w in windows if w in used]
+    capacity = {site.id: site.capacity for site in sites}
+    rng.shuffle(drawn)
+    return {
+        "plans": [(window, size) for window, size, _fits in drawn],
+        "windows": windows,
+        "fitting": sum(fits for _w, _s, fits in drawn),
+        "seats_offered": sum(capacity[w[0]] for w in windows),
+        "seats_asked": sum(size for _w, size, _fits in drawn),
+    }
+
+
+def _burst_worker(
+    url: str,
+    jobs: list[tuple[int, tuple[int, datetime, int]]],
+    organizer: int,
+    threads: int,
+    gate,
+    results,
+) -> None:
+    """One "gunicorn worker": its own app, engine and pool; ``threads`` attempts at a time."""
+    import queue
+
+    from portal.auth.models import User
+    from portal.catalog.models import TeachingSite
+    from portal.extensions import db
+    from portal.scheduling import services
+    from portal.scheduling.models import TrainingClass
+
+    app = make_app(
+        url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": threads, "max_overflow": 0, "pool_timeout": 600},
+    )
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    outcomes: list[str] = []
+    ends: list[float] = []
+    warm, go = threading.Barrier(threads + 1), threading.Event()
+
+    def serve() -> None:
+        # Like a worker that has served requests: each thread's pooled connection is open.
+        with app.app_context():
+            db.session.get(User, organizer)
+            warm.wait()
+            db.session.remove()
+        go.wait()
+        while True:
+            try:
+                class_id, window = todo.get_nowait()
+            except queue.Empty:
+                return
+            with app.test_request_context():
+                try:
+                    actor = db.session.get(User, organizer)
+                    training_class = db.session.get(TrainingClass, class_id)
+                    site = db.session.get(TeachingSite, window[0])
+                    plan = [
+                        services.PlannedStop(
+                            index=0, kind="visit", starts_at=window[1], minutes=window[2], site=site
+                        )
+                    ]
+                    services.book(training_class, plan, actor)
+                    outcomes.append("booked")
+                except services.BookingRefused:
+                    outcomes.append("refused")
+                except Exception as error:  # noqa: BLE001  (reported, not hidden)
+                    outcomes.append(f"error: {type(error).__name__}: {error}"[:200])
+                finally:
+                    db.session.remove()
+                    ends.append(time.monotonic())
+
+    pool = [threading.Thread(target=serve) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    warm.wait()
+    gate.wait()
+    go.set()
+    for thread in pool:
+        thread.join()
+    with app.app_context():
+        db.engine.dispose()
+    results.put((outcomes, max(ends, default=time.monotonic())))
+
+
+def burst(
+    url: str, attempts: int, rng: random.Random, workers: int = WORKERS, threads: int = 1
+) -> dict[str, Any]:
+    """``attempts`` bookings at once through book(), from ``workers`` processes × ``threads``.
+
+    As under gunicorn: each process has its own app, engine and pool of ``threads``
+    connections and works through its share of the attempts ``threads`` at a time (1: the
+    sync workers of docs/deployment.md; more: gthread workers); every process starts at the
+    same moment (a barrier). The attempts are drawn by burst_plans() on 10 sites that confirm
+    at once; bookings of one site queue on its row lock.
+    """
+    import multiprocessing
+
     from sqlalchemy import func, insert, select, update
 
     from portal.auth.models import User
@@ -422,13 +552,10 @@ def burst(url: str, attempts: int, rng: random.Random) -> dict[str, Any]:
     from portal.extensions import db
     from portal.members.models import Member
     from portal.scale import integrity_problems
-    from portal.scheduling import services
     from portal.scheduling.models import Reservation, TrainingClass
     from portal.timeutil import LOCAL_TZ
 
-    app = make_app(
-        url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 40, "max_overflow": 0, "pool_timeout": 600}
-    )
+    app = make_app(url)
     with app.app_context():
         organizer = db.session.scalar(select(User.id).where(User.username == "organizer"))
         sites = list(
@@ -445,22 +572,11 @@ def burst(url: str, attempts: int, rng: random.Random) -> dict[str, Any]:
         db.session.execute(
             update(TeachingSite).where(TeachingSite.id.in_(site_ids)).values(auto_confirm=True)
         )
-        # Four days past the generated five years: empty windows, so the result is exact.
-        last = db.session.scalar(select(func.max(Reservation.starts_at)))
+        # A month past the generated five years: empty windows, so the result is exact.
+        last = db.session.scalar(select(func.max(Reservation.starts_at))) or datetime.now(UTC)
         first_day = last.astimezone(LOCAL_TZ).date() + timedelta(days=30)
-        windows = []
-        for site in sites:
-            for d in range(max(1, math.ceil(attempts / 3 / len(sites)))):
-                day = first_day + timedelta(days=d)
-                while str(day.isoweekday()) not in site.open_weekdays or day.isoweekday() == 1:
-                    day += timedelta(days=1)
-                starts = datetime.combine(day, site.opens, tzinfo=LOCAL_TZ) + timedelta(hours=1)
-                windows.append((site.id, starts, min(60, site.session_minutes)))
-        windows = list(dict.fromkeys(windows))
-        plans = [
-            (windows[i % len(windows)], rng.choice((10, 15, 20, 25, 30, 40)))
-            for i in range(attempts)
-        ]
+        drawn = burst_plans(sites, first_day, attempts, rng)
+        plans, windows = drawn["plans"], drawn["windows"]
         class_ids = list(
             db.session.scalars(
                 insert(TrainingClass).returning(TrainingClass.id, sort_by_parameter_order=True),
@@ -484,46 +600,34 @@ def burst(url: str, attempts: int, rng: random.Random) -> dict[str, Any]:
         )
         db.session.commit()
         db.session.remove()
+        db.engine.dispose()
 
-    outcomes: list[str] = []
-    finished: list[float] = []
-    gate = threading.Barrier(attempts + 1)
-
-    def attempt(class_id: int, window: tuple[int, datetime, int]) -> None:
-        # Wait for every thread first: a thread holding a pooled connection at the gate
-        # would keep the others from ever reaching it.
-        gate.wait()
-        with app.test_request_context():
-            try:
-                actor = db.session.get(User, organizer)
-                training_class = db.session.get(TrainingClass, class_id)
-                site = db.session.get(TeachingSite, window[0])
-                plan = [
-                    services.PlannedStop(
-                        index=0, kind="visit", starts_at=window[1], minutes=window[2], site=site
-                    )
-                ]
-                services.book(training_class, plan, actor)
-                outcomes.append("booked")
-                finished.append(time.perf_counter())
-            except services.BookingRefused:
-                outcomes.append("refused")
-            except Exception as error:  # noqa: BLE001  (reported, not hidden)
-                outcomes.append(f"error: {type(error).__name__}: {error}"[:200])
-            finally:
-                db.session.remove()
-
-    threads = [
-        threading.Thread(target=attempt, args=(class_id, window))
-        for class_id, (window, _size) in zip(class_ids, plans, strict=True)
+    jobs = [(class_id, window) for class_id, (window, _size) in zip(class_ids, plans, strict=True)]
+    context = multiprocessing.get_context("spawn")
+    gate = context.Barrier(workers + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(
+            target=_burst_worker,
+            args=(url, jobs[i::workers], organizer, threads, gate, results),
+            daemon=True,
+        )
+        for i in range(workers)
     ]
-    for thread in threads:
-        thread.start()
-    gate.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
+    for process in processes:
+        process.start()
+    gate.wait(timeout=300)
+    began = time.monotonic()
+    outcomes: list[str] = []
+    ended = began
+    for _ in processes:
+        found, last_end = results.get(timeout=1800)
+        outcomes += found
+        ended = max(ended, last_end)
+    for process in processes:
+        process.join(timeout=60)
+    seconds = ended - began
+
     with app.app_context():
         confirmed = db.session.scalar(
             select(func.count())
@@ -548,7 +652,12 @@ def burst(url: str, attempts: int, rng: random.Random) -> dict[str, Any]:
     errors = [o for o in outcomes if o.startswith("error")]
     return {
         "attempts": attempts,
+        "workers": workers,
+        "threads": threads,
         "windows": len(windows),
+        "fitting": drawn["fitting"],
+        "seats_offered": drawn["seats_offered"],
+        "seats_asked": drawn["seats_asked"],
         "seconds": round(seconds, 2),
         "booked": outcomes.count("booked"),
         "refused": outcomes.count("refused"),
@@ -656,7 +765,9 @@ def one_database(kind: str, args, workdir: Path) -> dict[str, Any]:
         log(f"{kind}: {result['in_process']}")
         if kind == "postgresql" and args.burst:
             log(f"{kind}: booking burst of {args.burst}")
-            result["burst"] = burst(url, args.burst, rng)
+            result["burst"] = burst(
+                url, args.burst, rng, workers=args.burst_workers, threads=args.burst_threads
+            )
             log(f"{kind}: {result['burst']}")
         with app.app_context():
             from portal.extensions import db
@@ -741,9 +852,12 @@ def markdown(report: dict[str, Any]) -> str:
         if b:
             lines += [
                 "",
-                f"Booking burst ({db['database']}): {b['attempts']} threads call book() at once "
-                f"on {b['windows']} windows (10 sites, auto-confirming): {b['booked']} "
-                f"booked, {b['refused']} refused (full), {b['errors']} errors in {b['seconds']} s "
+                f"Booking burst ({db['database']}): {b['attempts']} attempts at once through "
+                f"book(), from {b['workers']} processes × {b['threads']} thread(s), on "
+                f"{b['windows']} windows of 10 auto-confirming sites ({b['fitting']} of the "
+                f"attempts can fit; {b['seats_asked']:,} seats asked of {b['seats_offered']:,}): "
+                f"{b['booked']} booked, {b['refused']} refused (full), {b['errors']} errors in "
+                f"{b['seconds']} s "
                 f"= **{b['confirmed_per_second']} confirmed reservations/s** "
                 f"({b['attempts_per_second']} attempts/s); fullest window "
                 f"{b['fullest_window'] * 100:.0f} % of capacity; overbooking check {b['overbooked']}.",
@@ -768,6 +882,12 @@ def main() -> None:
         default=os.environ.get("PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     )
     parser.add_argument("--burst", type=int, default=1000, help="booking attempts (PostgreSQL)")
+    parser.add_argument(
+        "--burst-workers", type=int, default=WORKERS, help="processes making the attempts"
+    )
+    parser.add_argument(
+        "--burst-threads", type=int, default=1, help="attempts at a time in each process"
+    )
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
 
