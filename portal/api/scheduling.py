@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from portal.api.views import ID, InvalidParameters, _error, _not_found, bp
 from portal.catalog.models import TeachingSite
 from portal.extensions import db
+from portal.pagecache import CATALOGUE, SCHEDULE, cached_page
 from portal.scheduling.models import BOOKING_STATUSES, HOLDING, Booking, Reservation
 from portal.timeutil import LOCAL_TZ
 
@@ -67,6 +68,7 @@ def _site_param(errors: dict[str, str]) -> TeachingSite | None:
 
 
 @bp.get("/availability")
+@cached_page(CATALOGUE, SCHEDULE)
 def availability():
     errors: dict[str, str] = {}
     site = _site_param(errors)

@@ -25,6 +25,7 @@ from portal.catalog.models import (
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.members.models import Member
+from portal.pagecache import CATALOGUE, cached_page
 from portal.scheduling.models import RouteStop, RouteTemplate
 from portal.scheduling.services import bookable_sites_query
 from portal.specs import DetailField
@@ -134,6 +135,7 @@ def editable(member_id: int) -> bool:
 
 
 @bp.get("/sites")
+@cached_page(CATALOGUE)
 def sites():
     form, ok = filter_form(forms.SiteFilterForm, TeachingSite)
     form.theme.choices = [SelectChoice("", _("全部主题"))] + [
@@ -172,6 +174,7 @@ def sites():
 
 
 @bp.get("/teachers")
+@cached_page(CATALOGUE)
 def teachers():
     form, ok = filter_form(
         forms.TeacherFilterForm, Teacher, *services.teacher_visibility(current_user)
@@ -196,6 +199,7 @@ def teachers():
 
 
 @bp.get("/courses")
+@cached_page(CATALOGUE)
 def courses():
     form, ok = filter_form(forms.CourseFilterForm, Course)
     if not ok:
@@ -227,6 +231,7 @@ def plugin_fields(site: TeachingSite) -> list[tuple[str, list[DetailField]]]:
 
 
 @bp.get("/sites/<int:site_id>")
+@cached_page(CATALOGUE)
 def site_detail(site_id: int):
     site = db.session.get(TeachingSite, site_id) or abort(404)
     courses_here = db.session.scalars(

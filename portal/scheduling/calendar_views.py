@@ -44,6 +44,7 @@ from portal.catalog.services import can_edit, teacher_visible
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.members.models import Member
+from portal.pagecache import CATALOGUE, SCHEDULE, cached_page
 from portal.scheduling import calendars
 from portal.scheduling.models import HOLDING, STOP_KINDS, Booking, Reservation, TrainingClass
 from portal.scheduling.services import require_class_owner
@@ -220,6 +221,7 @@ def feed_user(token: str) -> tuple[str, int, User] | None:
 
 
 @bp.get(f"/calendar/<{KINDS}:kind>/<int:item_id>")
+@cached_page(CATALOGUE, SCHEDULE)
 def page(kind: str, item_id: int):
     subject = resolve_or_404(kind, item_id, current_user)
     try:

@@ -22,6 +22,7 @@ from wtforms import SelectChoice
 from portal.catalog.views import show_errors
 from portal.errors import NotFound, ServiceError
 from portal.extensions import db
+from portal.pagecache import CATALOGUE, cached_page
 from portal.scheduling import route_forms as forms
 from portal.scheduling import route_services as services
 from portal.scheduling.models import CLASS_KINDS, RouteStop, RouteTemplate
@@ -61,6 +62,7 @@ def booking_url(template: RouteTemplate) -> str | None:
 
 
 @bp.get("/routes")
+@cached_page(CATALOGUE)
 def index():
     day_options, themes = services.filter_options(current_user)
     form = forms.RouteFilterForm(formdata=request.args)
@@ -94,6 +96,7 @@ def index():
 
 
 @bp.get("/routes/<int:template_id>")
+@cached_page(CATALOGUE)
 def detail(template_id: int):
     template = template_or_404(template_id)
     office = services.is_office(current_user)

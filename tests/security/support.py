@@ -381,8 +381,12 @@ class WriteDetector:
             self.conn.close()
 
 
+# Bookkeeping that moves with every commit of catalogue or schedule rows (portal/pagecache.py).
+BOOKKEEPING = frozenset({"cache_generations"})
+
+
 def changed_tables(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> list[str]:
-    return [name for name in before if before[name] != after.get(name)]
+    return [name for name in before if name not in BOOKKEEPING and before[name] != after.get(name)]
 
 
 def count(model: Any) -> int:
