@@ -7,7 +7,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -137,7 +137,27 @@ def nav_items() -> list[NavItem]:
     return items
 
 
+def request_translations():
+    """This request's catalogue, looked up once.
+
+    Flask-Babel's template functions look it up again at every ``_()`` (the babel context,
+    the locale and its name, three times over ``g``): a page calls ``_()`` 60–100 times.
+    The locale cannot change within a request (Flask-Babel keeps it per request too).
+    """
+    found = g.get("portal_translations")
+    if found is None:
+        found = g.portal_translations = get_translations()
+    return found
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.filters["date"] = lambda value: format_date(value, "yyyy-MM-dd") if value else ""
     app.jinja_env.filters["datetime"] = lambda value: (

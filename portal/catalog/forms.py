@@ -37,7 +37,7 @@ def choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
 
 
 class LongSelect(Select):
-    """A <select> of many plain options (a filter's members, themes, titles).
+    """A <select> of plain options (a filter's members, themes, titles: there can be hundreds).
 
     Each option is written with one escape of its value and label: the same HTML as WTForms'
     widget, which builds and sorts an attribute dict per option (400 options: 4.6 ms that
@@ -53,6 +53,10 @@ class LongSelect(Select):
         return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')
 
 
+# Every <select> of the filter bars, which are rendered on every list page.
+LONG_SELECT = LongSelect()
+
+
 class FilterForm(FlaskForm):
     """Filters travel in the query string: no CSRF, never stateful."""
 
@@ -60,8 +64,8 @@ class FilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("关键词"), validators=[Optional()])
-    member = SelectField(_l("成员单位"), coerce=str, validate_choice=False, widget=LongSelect())
-    status = SelectField(_l("状态"), default="active")
+    member = SelectField(_l("成员单位"), coerce=str, validate_choice=False, widget=LONG_SELECT)
+    status = SelectField(_l("状态"), default="active", widget=LONG_SELECT)
     page = IntegerField(
         _l("页码"), default=1, validators=[Optional(), NumberRange(1, MAX_PAGE, _l("页码无效。"))]
     )
@@ -86,7 +90,7 @@ def _status_choices() -> list[SelectChoice]:
 
 
 class SiteFilterForm(FilterForm):
-    theme = SelectField(_l("主题"), validate_choice=False, widget=LongSelect())
+    theme = SelectField(_l("主题"), validate_choice=False, widget=LONG_SELECT)
     min_capacity = IntegerField(
         _l("容量不少于"), validators=[Optional(), NumberRange(1, 100000, _l("容量须为正整数。"))]
     )
@@ -98,6 +102,7 @@ class SiteFilterForm(FilterForm):
             SelectChoice("no", _l("不需要")),
         ],
         default="",
+        widget=LONG_SELECT,
     )
     sort = SelectField(
         _l("排序"),
@@ -107,6 +112,7 @@ class SiteFilterForm(FilterForm):
             SelectChoice("score", _l("按最新考核分")),
         ],
         default="name",
+        widget=LONG_SELECT,
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -115,8 +121,10 @@ class SiteFilterForm(FilterForm):
 
 
 class TeacherFilterForm(FilterForm):
-    kind = SelectField(_l("类型"), choices=choices(TEACHER_KINDS, blank=_l("全部")), default="")
-    title = SelectField(_l("职称"), validate_choice=False, widget=LongSelect())
+    kind = SelectField(
+        _l("类型"), choices=choices(TEACHER_KINDS, blank=_l("全部")), default="", widget=LONG_SELECT
+    )
+    title = SelectField(_l("职称"), validate_choice=False, widget=LONG_SELECT)
     topic = StringField(_l("研究方向"), validators=[Optional()])
     shared = SelectField(
         _l("共享"),
@@ -126,6 +134,7 @@ class TeacherFilterForm(FilterForm):
             SelectChoice("no", _l("不共享")),
         ],
         default="",
+        widget=LONG_SELECT,
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -134,11 +143,17 @@ class TeacherFilterForm(FilterForm):
 
 
 class CourseFilterForm(FilterForm):
-    kind = SelectField(_l("课程类型"), choices=choices(COURSE_KINDS, blank=_l("全部")), default="")
+    kind = SelectField(
+        _l("课程类型"),
+        choices=choices(COURSE_KINDS, blank=_l("全部")),
+        default="",
+        widget=LONG_SELECT,
+    )
     excellent = SelectField(
         _l("精品课程"),
         choices=[SelectChoice("", _l("不限")), SelectChoice("yes", _l("仅精品课程"))],
         default="",
+        widget=LONG_SELECT,
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -605,8 +605,7 @@ def search_sites(
     per_page: int = 20,
 ) -> Page:
     """Sites matching the filters; ``sort`` is name, capacity or score (latest assessment)."""
-    scores = latest_score_subquery()
-    query = select(TeachingSite).outerjoin(scores, scores.c.site_id == TeachingSite.id)
+    query = select(TeachingSite)
     if q:
         pattern = _like(q)
         query = query.where(
@@ -630,10 +629,15 @@ def search_sites(
     if bookable_only:
         enabled = select(Member.id).where(Member.plugin.in_(sorted(plugins.enabled_plugin_names())))
         query = query.where(TeachingSite.member_id.in_(enabled), TeachingSite.status == "active")
-    order = {
-        "capacity": (TeachingSite.capacity.desc(), TeachingSite.id),
-        "score": (scores.c.score.is_(None), scores.c.score.desc(), TeachingSite.id),
-    }.get(sort, (TeachingSite.name, TeachingSite.id))
+    if sort == "score":
+        # Joined only to sort by: every site's latest assessment is worked out for it.
+        scores = latest_score_subquery()
+        query = query.outerjoin(scores, scores.c.site_id == TeachingSite.id)
+        order = (scores.c.score.is_(None), scores.c.score.desc(), TeachingSite.id)
+    elif sort == "capacity":
+        order = (TeachingSite.capacity.desc(), TeachingSite.id)
+    else:
+        order = (TeachingSite.name, TeachingSite.id)
     return paginate(query.order_by(*order), page, per_page, (selectinload(TeachingSite.member),))
 
 
