@@ -39,6 +39,12 @@ class Defaults:
     # The CJK font PDFs embed (a path or a list); None searches Debian's usual places
     # (fonts-noto-cjk). Without one, PDF downloads answer 503 with an explanation.
     PDF_FONT_PATH = None
+    # Typeset PDFs kept by a fingerprint of what they show (portal/pdfcache.py): files under
+    # PDF_CACHE_DIR (None: instance/cache/pdf), or Redis when CACHE_REDIS_URL is set, there
+    # for PDF_CACHE_TIMEOUT seconds. Never stale: changed data is a new fingerprint.
+    PDF_CACHE = True
+    PDF_CACHE_DIR = None
+    PDF_CACHE_TIMEOUT = 7 * 24 * 3600
     # Length of accepted text fields, to refuse absurd input early.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Seconds one plugin hook call may take before it is abandoned and the plugin left out

@@ -34,19 +34,27 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
-from portal import pdf
+from portal import pdf, pdfcache
 from portal.auth.models import User
-from portal.catalog.models import Teacher, TeachingSite
+from portal.catalog.models import Course, Teacher, TeachingSite
 from portal.catalog.services import can_edit, teacher_visible
 from portal.errors import NotFound
-from portal.extensions import db
+from portal.extensions import db, select_locale
 from portal.members.models import Member
 from portal.pagecache import CATALOGUE, SCHEDULE, cached_page
 from portal.scheduling import calendars
-from portal.scheduling.models import HOLDING, STOP_KINDS, Booking, Reservation, TrainingClass
+from portal.scheduling.models import (
+    HOLDING,
+    RESERVATION_STATUSES,
+    STOP_KINDS,
+    Booking,
+    Reservation,
+    RouteStop,
+    TrainingClass,
+)
 from portal.scheduling.services import require_class_owner
 from portal.specs import WEEKDAY_LABELS
 from portal.timeutil import LOCAL_TZ
@@ -310,33 +318,73 @@ def _weekday(day: date) -> str:
     return str(WEEKDAY_LABELS[day.isoweekday()])
 
 
-def itinerary_days(training_class: TrainingClass) -> list[calendars.ItineraryDay]:
-    """Day by day: every live or waiting reservation, and the template's meals and travel."""
-    reservations = db.session.scalars(
-        select(Reservation)
-        .join(Reservation.booking)
-        .where(
-            Booking.class_id == training_class.id,
-            Booking.status != "cancelled",
-            Reservation.status.not_in(("cancelled", "declined")),
-        )
-        .order_by(Reservation.starts_at, Reservation.id)
-        .options(
-            selectinload(Reservation.site),
-            selectinload(Reservation.course),
-            selectinload(Reservation.teacher),
-        )
-    ).all()
+# What the itinerary shows of a class's bookings, as plain columns (no ORM objects, the
+# statements built once): read on every request for the PDF, they are also its cache key.
+ITINERARY_RESERVATIONS = (
+    select(
+        Reservation.id,
+        Reservation.booking_id,
+        Reservation.site_id,
+        Reservation.course_id,
+        Reservation.starts_at,
+        Reservation.ends_at,
+        Reservation.squad,
+        Reservation.status,
+        TeachingSite.name.label("site_name"),
+        TeachingSite.address.label("site_address"),
+        Course.name.label("course_name"),
+        Teacher.name.label("teacher_name"),
+    )
+    .join(Booking, Booking.id == Reservation.booking_id)
+    .join(TeachingSite, TeachingSite.id == Reservation.site_id)
+    .outerjoin(Course, Course.id == Reservation.course_id)
+    .outerjoin(Teacher, Teacher.id == Reservation.teacher_id)
+    .where(
+        Booking.class_id == bindparam("class_id"),
+        Booking.status != "cancelled",
+        Reservation.status.not_in(("cancelled", "declined")),
+    )
+    .order_by(Reservation.starts_at, Reservation.id)
+)
+# The meals and travel of the route templates booked (stops without a site).
+ITINERARY_TEMPLATE_STOPS = (
+    select(
+        Booking.start_date,
+        RouteStop.day,
+        RouteStop.starts,
+        RouteStop.minutes,
+        RouteStop.title,
+        RouteStop.kind,
+    )
+    .join(RouteStop, RouteStop.template_id == Booking.template_id)
+    .where(
+        Booking.class_id == bindparam("class_id"),
+        Booking.status != "cancelled",
+        RouteStop.site_id.is_(None),
+    )
+    .order_by(Booking.id, RouteStop.day, RouteStop.starts, RouteStop.id)
+)
+
+
+def itinerary_rows(class_id: int) -> tuple[list[Any], list[Any]]:
+    """The class's live or waiting reservations, and its templates' meals and travel."""
+    found = db.session.execute(ITINERARY_RESERVATIONS, {"class_id": class_id}).all()
+    stops = db.session.execute(ITINERARY_TEMPLATE_STOPS, {"class_id": class_id}).all()
+    return found, stops
+
+
+def itinerary_days(reservations: list[Any], stops: list[Any]) -> list[calendars.ItineraryDay]:
+    """Day by day, as the itinerary prints them (the rows of itinerary_rows())."""
     squads = Counter(
         (r.booking_id, r.site_id, r.course_id, r.starts_at.date()) for r in reservations
     )
     rows: list[tuple[datetime, int, calendars.ItineraryRow]] = []
     for r in reservations:
         starts, ends = r.starts_at.astimezone(LOCAL_TZ), r.ends_at.astimezone(LOCAL_TZ)
-        arrangement = r.course.name if r.course is not None else _("现场参观")
+        arrangement = r.course_name if r.course_id is not None else _("现场参观")
         if squads[(r.booking_id, r.site_id, r.course_id, r.starts_at.date())] > 1:
             arrangement += _("（第 %(squad)s 组）", squad=r.squad)
-        place = r.site.name + (f"\n{r.site.address}" if r.site.address else "")
+        place = r.site_name + (f"\n{r.site_address}" if r.site_address else "")
         rows.append(
             (
                 starts,
@@ -345,40 +393,28 @@ def itinerary_days(training_class: TrainingClass) -> list[calendars.ItineraryDay
                     f"{starts:%H:%M}–{ends:%H:%M}",
                     arrangement,
                     place,
-                    r.teacher.name if r.teacher is not None else "—",
-                    r.status_label,
+                    r.teacher_name if r.teacher_name is not None else "—",
+                    str(RESERVATION_STATUSES.get(r.status, r.status)),
                 ),
             )
         )
-    bookings = db.session.scalars(
-        select(Booking)
-        .where(
-            Booking.class_id == training_class.id,
-            Booking.status != "cancelled",
-            Booking.template_id.is_not(None),
-        )
-        .options(selectinload(Booking.template))
-    ).all()
-    for booking in bookings:
-        for stop in booking.template.stops:
-            if stop.site_id is not None:
-                continue
-            day = booking.start_date + timedelta(days=stop.day - 1)
-            starts = datetime.combine(day, stop.starts, tzinfo=LOCAL_TZ)
-            ends = starts + timedelta(minutes=stop.minutes)
-            rows.append(
-                (
-                    starts,
-                    0,
-                    calendars.ItineraryRow(
-                        f"{starts:%H:%M}–{ends:%H:%M}",
-                        stop.title or str(STOP_KINDS.get(stop.kind, stop.kind)),
-                        "—",
-                        "—",
-                        "—",
-                    ),
-                )
+    for stop in stops:
+        day = stop.start_date + timedelta(days=stop.day - 1)
+        starts = datetime.combine(day, stop.starts, tzinfo=LOCAL_TZ)
+        ends = starts + timedelta(minutes=stop.minutes)
+        rows.append(
+            (
+                starts,
+                0,
+                calendars.ItineraryRow(
+                    f"{starts:%H:%M}–{ends:%H:%M}",
+                    stop.title or str(STOP_KINDS.get(stop.kind, stop.kind)),
+                    "—",
+                    "—",
+                    "—",
+                ),
             )
+        )
     rows.sort(key=lambda row: (row[0], row[1]))
     days: dict[date, list[calendars.ItineraryRow]] = {}
     for starts, _id, row in rows:
@@ -417,34 +453,52 @@ def itinerary_pdf(class_id: int):
         log.error("no CJK font for the itinerary PDF (PDF_FONT_PATH or the default paths)")
         return font_missing(missing)
     c = training_class
-    now = datetime.now(LOCAL_TZ)
-    try:
-        body = calendars.build_itinerary_pdf(
-            title=_("培训班行程单"),
-            facts=[
-                (_("班级名称"), c.name),
-                (_("选派单位"), c.sending_unit),
-                (_("人数"), _("%(count)s 人", count=c.size)),
-                (
-                    _("培训日期"),
-                    _(
-                        "%(start)s 至 %(end)s",
-                        start=c.starts_on.isoformat(),
-                        end=c.ends_on.isoformat(),
+    reservations, stops = itinerary_rows(c.id)
+    # Everything the PDF shows, as data (the words come from the language and the code):
+    # the same key, the same document, whenever it was made.
+    locale = select_locale()
+    key = pdfcache.fingerprint(
+        font.path,
+        font.face,
+        locale,
+        [c.name, c.sending_unit, c.size, c.starts_on, c.ends_on, c.contact_name, c.contact_phone],
+        [tuple(row) for row in reservations],
+        [tuple(row) for row in stops],
+    )
+    name = f"itinerary-{c.id}-{locale}"
+    body = pdfcache.load(name, key)
+    if body is None:
+        try:
+            body = calendars.build_itinerary_pdf(
+                title=_("培训班行程单"),
+                facts=[
+                    (_("班级名称"), c.name),
+                    (_("选派单位"), c.sending_unit),
+                    (_("人数"), _("%(count)s 人", count=c.size)),
+                    (
+                        _("培训日期"),
+                        _(
+                            "%(start)s 至 %(end)s",
+                            start=c.starts_on.isoformat(),
+                            end=c.ends_on.isoformat(),
+                        ),
                     ),
+                    (_("联系人"), f"{c.contact_name}  {c.contact_phone}"),
+                ],
+                columns=(_("时间"), _("安排"), _("地点"), _("授课教师"), _("状态")),
+                days=itinerary_days(reservations, stops),
+                footer=_(
+                    "环线培训门户 · 生成日期：%(date)s",
+                    date=datetime.now(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
                 ),
-                (_("联系人"), f"{c.contact_name}  {c.contact_phone}"),
-            ],
-            columns=(_("时间"), _("安排"), _("地点"), _("授课教师"), _("状态")),
-            days=itinerary_days(c),
-            footer=_("环线培训门户 · 生成日期：%(date)s", date=now.strftime("%Y-%m-%d %H:%M")),
-            page_label=_("第 %(page)s 页", page="{page}"),
-            empty=_("暂无已预约的行程。"),
-            font=font,
-        )
-    except pdf.FontUnavailable as exc:
-        log.error("the CJK font %s cannot be used for PDF: %s", font.path, exc)
-        return font_missing(missing)
+                page_label=_("第 %(page)s 页", page="{page}"),
+                empty=_("暂无已预约的行程。"),
+                font=font,
+            )
+        except pdf.FontUnavailable as exc:
+            log.error("the CJK font %s cannot be used for PDF: %s", font.path, exc)
+            return font_missing(missing)
+        pdfcache.store(name, key, body)
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="itinerary-{c.id}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
