@@ -556,6 +556,14 @@ def burst(
     from portal.timeutil import LOCAL_TZ
 
     app = make_app(url)
+    # Every commit also moves the page cache's generation of its data: a Redis counter
+    # (PORTAL_CACHE_REDIS_URL, as docs/deployment.md sets it) or a row of the database.
+    from portal import pagecache
+
+    store = app.extensions.get(pagecache.EXTENSION)
+    generations = "Redis" if isinstance(store, pagecache.RedisGenerations) else "database"
+    if not app.config.get("PAGE_CACHE"):
+        generations = "none (PAGE_CACHE off)"
     with app.app_context():
         organizer = db.session.scalar(select(User.id).where(User.username == "organizer"))
         sites = list(
@@ -655,6 +663,7 @@ def burst(
         "workers": workers,
         "threads": threads,
         "windows": len(windows),
+        "page_cache_generations": generations,
         "fitting": drawn["fitting"],
         "seats_offered": drawn["seats_offered"],
         "seats_asked": drawn["seats_asked"],
@@ -857,7 +866,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{b['windows']} windows of 10 auto-confirming sites ({b['fitting']} of the "
                 f"attempts can fit; {b['seats_asked']:,} seats asked of {b['seats_offered']:,}): "
                 f"{b['booked']} booked, {b['refused']} refused (full), {b['errors']} errors in "
-                f"{b['seconds']} s "
+                f"{b['seconds']} s (page cache generations: {b['page_cache_generations']}) "
                 f"= **{b['confirmed_per_second']} confirmed reservations/s** "
                 f"({b['attempts_per_second']} attempts/s); fullest window "
                 f"{b['fullest_window'] * 100:.0f} % of capacity; overbooking check {b['overbooked']}.",
