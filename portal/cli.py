@@ -209,7 +209,20 @@ def restore_command(path: str, yes: bool) -> None:
         restore(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
     except BackupError as error:
         raise click.ClickException(str(error)) from error
+    from portal import pagecache
+
+    pagecache.forget_all()
     click.echo(f"restored from {path}")
+
+
+@portal_cli.command("clear-cache")
+@with_appcontext
+def clear_cache_command() -> None:
+    """Forget every cached page (after restoring the database with pg_restore)."""
+    from portal import pagecache
+
+    pagecache.forget_all()
+    click.echo("page cache cleared")
 
 
 # Commands that live with their area.

@@ -196,8 +196,14 @@ def bump(*areas: str) -> None:
             log.exception("could not clear the page cache")
 
 
-def bump_all() -> None:
-    bump(*AREAS)
+def forget_all() -> None:
+    """Drop every cached page, here and in every worker: the database was replaced under the
+    portal (a restore), so no change went through the session events."""
+    try:
+        current_app.extensions[EXTENSION].bump(AREAS)
+    except Exception:
+        log.exception("could not bump page cache generations (is the schema upgraded?)")
+    cache.clear()
 
 
 # ---------------------------------------------------------------- what a transaction changed

@@ -19,11 +19,16 @@ from tests.conftest import fresh_database_url, make_test_app
 pytestmark = pytest.mark.db
 
 
+# A restore moves the page cache's generations (portal/pagecache.py): not data of the backup.
+BOOKKEEPING = {"cache_generations"}
+
+
 def row_counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
             t.name: conn.execute(select(sa.func.count()).select_from(t)).scalar()
             for t in db.metadata.sorted_tables
+            if t.name not in BOOKKEEPING
         }
 
 
@@ -74,6 +79,7 @@ def test_backup_during_writes_restores_to_the_same_rows(live, tmp_path):
         in_backup = {
             t.name: copy.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]
             for t in db.metadata.sorted_tables
+            if t.name not in BOOKKEEPING
         }
         copy.close()
     else:

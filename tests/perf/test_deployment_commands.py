@@ -71,6 +71,7 @@ RESTORE = (
     "--dbname=ringroute /srv/portal/backups/ringroute.dump"
 )
 RESTORE_UPLOADS = "tar -xzf /srv/portal/backups/uploads.tar.gz -C /srv/portal/shared"
+CLEAR_CACHE = "/srv/portal/.venv/bin/flask --app portal portal clear-cache"
 REDIS_SCAN = "redis-cli -h 127.0.0.1 -n 0 --scan --pattern 'LIMITS:LIMITER*'"
 
 RUN_HERE = {
@@ -88,6 +89,7 @@ RUN_HERE = {
     BACKUP_UPLOADS,
     RESTORE,
     RESTORE_UPLOADS,
+    CLEAR_CACHE,
     REDIS_SCAN,
 }
 RUN_BY_MAKE_BENCH = {INSTALL, INSTALL_GUNICORN}
@@ -143,9 +145,9 @@ class Deployment:
     @property
     def env(self) -> dict[str, str]:
         values = {key: self.local(value) for key, value in env_file(DOC).items()}
-        values["PORTAL_RATELIMIT_STORAGE_URI"] = values["PORTAL_RATELIMIT_STORAGE_URI"].replace(
-            "/0", f"/{self.redis_db}"
-        )
+        for key, value in values.items():
+            if value.startswith("redis://"):
+                values[key] = value.replace("/0", f"/{self.redis_db}")
         return {**os.environ, **values, "PYTHONUNBUFFERED": "1"}
 
     def run(self, command: str, **kwargs) -> subprocess.CompletedProcess:
@@ -327,6 +329,13 @@ def test_gunicorn_behind_nginx_redis_reload_and_a_second_server(deployment: Depl
             second.url + "/admin/users", headers={"Cookie": cookie}, allow_redirects=False
         )
         assert page.status_code == 200, page.status_code
+        # …and serves the page the first one cached in Redis (nginx sends both the same host).
+        proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "portal.example.cn"}
+        sites = [
+            requests.get(server.url + "/sites?q=x", headers=proxied, timeout=30)
+            for server in (first, second)
+        ]
+        assert [s.headers.get("X-Page-Cache") for s in sites] == ["miss", "hit"]
     finally:
         first.stop()
         if second is not None:
@@ -368,6 +377,7 @@ def test_backup_and_restore(deployment: Deployment):
         (uploads / "material.pdf").unlink()
         deployment.run(RESTORE)
         deployment.run(RESTORE_UPLOADS)
+        assert "page cache cleared" in deployment.run(CLEAR_CACHE).stdout
         with engine.connect() as conn:
             count = conn.exec_driver_sql("SELECT count(*) FROM users WHERE username = 'office'")
             assert count.scalar() == 1

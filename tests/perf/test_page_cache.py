@@ -330,3 +330,17 @@ def test_with_redis_every_worker_shares_pages_and_generations(redis_app):
     assert cache_state(response) == "miss" and "77" in response.get_data(as_text=True)
     # No generation is kept in the database.
     assert db.session.scalars(select(pagecache.CacheGeneration)).all() == []
+
+
+def test_clearing_the_cache_after_a_restore(demo, client, app):
+    get(client, "/sites")
+    assert cache_state(get(client, "/sites")) == "hit"
+    before = pagecache.generations()
+    # pg_restore replaces rows under the portal: no session event sees it.
+    with db.engine.begin() as conn:
+        conn.execute(update(TeachingSite).where(TeachingSite.key == SITE_KEY).values(name="还原后"))
+    result = app.test_cli_runner().invoke(args=["portal", "clear-cache"])
+    assert result.exit_code == 0, result.output
+    assert all(pagecache.generations()[a] > before[a] for a in pagecache.AREAS)
+    response = get(client, "/sites")
+    assert cache_state(response) == "miss" and "还原后" in response.get_data(as_text=True)
