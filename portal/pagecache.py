@@ -18,8 +18,9 @@ session (``db.engine`` connections) call ``bump()`` themselves.
 
 Where the generations live, so that every worker sees them: Redis (INCR) when
 ``CACHE_REDIS_URL`` or ``REDIS_URL`` is set, where the pages are kept too; else the
-``cache_generations`` table (one statement to read; bumped by an upsert on a connection of
-its own), with pages in each worker's memory (Flask-Caching's SimpleCache).
+database (one statement to read: a sequence per area on PostgreSQL, moved by ``nextval``;
+the ``cache_generations`` table on SQLite, bumped by an upsert on a connection of its own),
+with pages in each worker's memory (Flask-Caching's SimpleCache).
 
 Only for anonymous GET/HEAD requests without flashed messages or an Authorization header;
 only 200 answers that set no cookie of their own and leave the session as they found it.
@@ -41,8 +42,8 @@ from urllib.parse import urlencode
 from flask import Flask, Response, current_app, g, has_app_context, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import BigInteger, String, event, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BigInteger, Sequence, String, event, inspect, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from portal.extensions import cache, db, select_locale
@@ -97,33 +98,56 @@ class CacheGeneration(db.Model):
 
 
 GENERATIONS = select(CacheGeneration.__table__.c.area, CacheGeneration.__table__.c.generation)
+# PostgreSQL keeps them in sequences (created by the migration, and by create_all).
+SEQUENCES = {area: Sequence(f"cache_generation_{area}", metadata=db.metadata) for area in AREAS}
+SEQUENCE_VALUES = text(
+    "SELECT "
+    + ", ".join(
+        f"(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {SEQUENCES[area].name})"
+        f" AS {area}"
+        for area in AREAS
+    )
+)
 
 
 # ---------------------------------------------------------------- where generations live
 
 
 class DatabaseGenerations:
-    """Generations in the ``cache_generations`` table of the portal's database."""
+    """Generations in the portal's database.
+
+    PostgreSQL: a sequence per area, moved by ``nextval`` — no row lock for concurrent
+    bookings to queue on and no commit of its own to flush (an upsert of a generations row
+    after every booking cost about 15 % of a 1,000-booking burst). A sequence never goes back,
+    not even after a crash. SQLite (one writer at a time anyway): the ``cache_generations``
+    table, bumped by an upsert.
+    """
 
     def read(self) -> dict[str, int]:
         # On the request's own connection, without the ORM: this is most of a cache hit.
-        rows = db.session.connection().execute(GENERATIONS)
-        return {area: generation for area, generation in rows}
+        conn = db.session.connection()
+        if conn.dialect.name == "postgresql":
+            return dict(conn.execute(SEQUENCE_VALUES).one()._mapping)
+        return {area: generation for area, generation in conn.execute(GENERATIONS)}
 
     def bump(self, areas: Iterable[str]) -> None:
-        rows = [{"area": area, "generation": 1} for area in sorted(set(areas))]
-        if not rows:
+        areas = sorted(set(areas))
+        if not areas:
             return
-        table = CacheGeneration.__table__
-        with db.engine.begin() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(table).values(rows)
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.execute(select(*(SEQUENCES[area].next_value() for area in areas)))
+                return
+            table = CacheGeneration.__table__
+            statement = sqlite.insert(table).values([{"area": a, "generation": 1} for a in areas])
             conn.execute(
                 statement.on_conflict_do_update(
                     index_elements=[table.c.area],
                     set_={"generation": table.c.generation + 1},
                 )
             )
+            conn.commit()
 
 
 class RedisGenerations:
