@@ -91,7 +91,8 @@ def test_a_booking_is_written_in_one_statement_per_table_and_not_read_back(demo)
         for s in seen
         if s.startswith(("INSERT", "UPDATE", "DELETE"))
     ]
-    reads = [s for s in seen if s.startswith("SELECT")]
+    # The page cache's bump after the commit: a nextval() of a sequence on PostgreSQL.
+    reads = [s for s in seen if s.startswith("SELECT") and "cache_generation" not in s]
     tables = ["INSERT bookings", "INSERT reservations", "INSERT booking_events"]
     bumped = ["INSERT cache_generations"] if "INSERT cache_generations" in writes else []
     if db.engine.dialect.name == "postgresql":
@@ -104,7 +105,7 @@ def test_a_booking_is_written_in_one_statement_per_table_and_not_read_back(demo)
     assert len(reads) <= 6, reads
     # Nothing is read back after the commit (booking_changed gets the status and owners).
     last_insert = max(i for i, sql in enumerate(seen) if "INTO booking_events" in sql)
-    assert [sql for sql in seen[last_insert + 1 :] if "cache_generations" not in sql] == []
+    assert [sql for sql in seen[last_insert + 1 :] if "cache_generation" not in sql] == []
     assert booking.status == "confirmed" and booking.reservations[0].status == "confirmed"
 
 
