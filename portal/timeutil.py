@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -38,3 +38,14 @@ class UTCDateTime(TypeDecorator):
 def local(value: datetime) -> datetime:
     """The same instant in Asia/Shanghai."""
     return value.astimezone(LOCAL_TZ)
+
+
+# The dates the portal holds. Beyond them time-zone arithmetic (a day's end in Shanghai,
+# a booking moved by its length) overflows Python's date range, so every date a user
+# types is checked against them first.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def within_range(day: date) -> bool:
+    """True when ``day`` lies in the years the portal can hold (2000–2100)."""
+    return EARLIEST_DAY <= day <= LATEST_DAY

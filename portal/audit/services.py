@@ -18,10 +18,10 @@ from sqlalchemy.sql import func
 
 from portal.audit.models import AuditEntry
 from portal.catalog.models import CatalogChange
-from portal.errors import PermissionDenied
+from portal.errors import PermissionDenied, ValidationFailed
 from portal.extensions import db
 from portal.scheduling.models import BookingEvent
-from portal.timeutil import LOCAL_TZ
+from portal.timeutil import LOCAL_TZ, within_range
 
 AREAS = {
     "account": _l("账号"),
@@ -73,6 +73,8 @@ def entries(
     """The newest audit rows of every kind matching the filters (office only)."""
     if actor is None or not actor.is_office:
         raise PermissionDenied(_("只有环线办可以查看审计日志。"))
+    if any(day is not None and not within_range(day) for day in (start, end)):
+        raise ValidationFailed({"start": _("日期须在 2000 年至 2100 年之间。")})
     parts = []
     if area in ("", "catalog"):
         parts.append(

@@ -9,11 +9,12 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.audit import services
 from portal.catalog.excel import workbook
+from portal.formfields import DayField
 from portal.timeutil import LOCAL_TZ
 
 bp = Blueprint("audit", __name__, template_folder="templates")
@@ -32,8 +33,8 @@ class AuditFilterForm(FlaskForm):
         default="",
     )
     who = StringField(_l("操作人"), validators=[Optional(), Length(max=64)])
-    start = DateField(_l("开始日期"), validators=[Optional()])
-    end = DateField(_l("结束日期"), validators=[Optional()])
+    start = DayField(_l("开始日期"), validators=[Optional()])
+    end = DayField(_l("结束日期"), validators=[Optional()])
 
 
 def _rows(form: AuditFilterForm) -> list[services.Row]:

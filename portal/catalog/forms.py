@@ -10,7 +10,6 @@ from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     FloatField,
     IntegerField,
@@ -26,6 +25,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from portal.catalog.models import MATERIAL_KINDS, STATUSES
+from portal.formfields import DayField
 from portal.specs import COURSE_KINDS, TEACHER_KINDS, WEEKDAY_LABELS
 
 MAX_PAGE = 100000
@@ -285,8 +285,8 @@ class AssessmentForm(FlaskForm):
 
 
 class UnavailabilityForm(FlaskForm):
-    starts_on = DateField(_l("开始日期"), validators=[InputRequired(_l("请填写开始日期。"))])
-    ends_on = DateField(_l("结束日期"), validators=[InputRequired(_l("请填写结束日期。"))])
+    starts_on = DayField(_l("开始日期"), validators=[InputRequired(_l("请填写开始日期。"))])
+    ends_on = DayField(_l("结束日期"), validators=[InputRequired(_l("请填写结束日期。"))])
     reason = StringField(_l("原因（可选）"))
     submit = SubmitField(_l("登记不可用日期"))
 

@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -31,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.events.fields import EventFieldSpec
 from portal.events.models import CATEGORIES
+from portal.formfields import DayField
 
 MAX_ID = 2**31 - 1
 
@@ -65,7 +65,7 @@ class EventForm(FlaskForm):
         _l("名额（人，不限请留空）"),
         validators=[Optional(), NumberRange(1, 10000, _l("名额须为 1 到 10000 之间的整数。"))],
     )
-    registration_deadline = DateField(_l("报名或报送截止日期（可选）"), validators=[Optional()])
+    registration_deadline = DayField(_l("报名或报送截止日期（可选）"), validators=[Optional()])
     submit = SubmitField(_l("保存"))
 
     def values(self, specs: Sequence[EventFieldSpec]) -> dict[str, Any]:
@@ -127,7 +127,7 @@ class PickTypeForm(FlaskForm):
 
 class SessionForm(FlaskForm):
     title = StringField(_l("日程内容"), validators=[Required()])
-    day = DateField(_l("日期"), validators=[InputRequired(_l("请填写日期。"))])
+    day = DayField(_l("日期"), validators=[InputRequired(_l("请填写日期。"))])
     starts = TimeField(_l("开始时间"), validators=[InputRequired(_l("请填写开始时间。"))])
     ends = TimeField(_l("结束时间"), validators=[InputRequired(_l("请填写结束时间。"))])
     site_id = SelectField(_l("教学点"), coerce=int, validate_choice=False)

@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
 from portal.catalog.forms import MultiCheckboxField
+from portal.formfields import ClockField, DayField, WholeNumberField
 from portal.meetings.models import MEETING_KINDS
-from portal.scheduling.booking_forms import ClockField, DayField, WholeNumberField
 
 
 def kind_choices() -> list[SelectChoice]:

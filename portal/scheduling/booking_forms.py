@@ -8,21 +8,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
-    TimeField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional
 
+from portal.formfields import ClockField, DayField, WholeNumberField, no_nul
 from portal.scheduling.models import CLASS_KINDS, ORIGINS
 
 # A custom route has at most this many rows (stops).
@@ -35,52 +33,6 @@ MAX_SQUADS = 20
 def choices(labels: dict, blank: Any = None) -> list[SelectChoice]:
     found = [SelectChoice(k, v) for k, v in labels.items()]
     return [SelectChoice("", blank), *found] if blank is not None else found
-
-
-def no_nul(form: Any, field: Any) -> None:
-    """Refuse NUL bytes (PostgreSQL cannot store them) with a message, never a 500."""
-    if isinstance(field.data, str) and "\x00" in field.data:
-        raise ValidationError(_l("包含无效字符。"))
-
-
-class WholeNumberField(IntegerField):
-    """An integer input whose parse error is in the portal's words."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or valuelist[0] in ("", None):
-            self.data = None
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip())
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("请填写整数。")) from error
-
-
-class DayField(DateField):
-    """A date input: empty is None (the service names it), a bad date in the portal's words."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_l("请填写有效的日期。")) from error
-
-
-class ClockField(TimeField):
-    """A time input: empty is None, a bad time in the portal's words."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_l("请填写有效的时间，如 09:00。")) from error
 
 
 class ClassForm(FlaskForm):
@@ -228,7 +180,7 @@ class InboxFilterForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    start_date = DateField(
+    start_date = DayField(
         _l("新的开始日期"), validators=[InputRequired(_l("请填写新的开始日期。"))]
     )
     submit = SubmitField(_l("改期"))

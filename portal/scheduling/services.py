@@ -47,7 +47,7 @@ from portal.scheduling.models import (
     TrainingClass,
 )
 from portal.specs import ReservationRequest
-from portal.timeutil import LOCAL_TZ, utcnow
+from portal.timeutil import LOCAL_TZ, utcnow, within_range
 
 # Consortium rules the office can change (stored in `settings`); these are the defaults.
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -1280,6 +1280,8 @@ def move_booking(booking: Booking, new_start: date, actor: Any) -> None:
         )
     if not isinstance(new_start, date) or new_start <= today:
         raise ValidationFailed({"start_date": _("新的开始日期须在今天之后。")})
+    if not within_range(new_start):
+        raise ValidationFailed({"start_date": _("日期须在 2000 年至 2100 年之间。")})
     days = (new_start - booking.start_date).days
     if days == 0:
         raise ValidationFailed({"start_date": _("新的开始日期与原日期相同。")})

@@ -287,7 +287,7 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
         "course_contest", "course_contest", "安全测试精品课大赛", [member_a, member_b]
     )
     contest = db.session.get(JointEvent, contest_id)
-    event_services.set_criteria(contest, office, [("内容设计", 60), ("讲授表达", 40)])
+    criteria = event_services.set_criteria(contest, office, [("内容设计", 60), ("讲授表达", 40)])
     judge = event_services.appoint_judge(contest, office, staff_b.id)
     entry_a = event_services.submit_entry(
         contest_id, staff_a, {"course_id": course("theory_lecture").id}
@@ -307,6 +307,10 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
         "judge": judge.id,  # member B's staff user
         "contest_entry_a": entry_a.id,
         "contest_entry_b": entry_b.id,
+        "criteria": [c.id for c in criteria],
+        "training_type": db.session.scalar(
+            sa.select(EventType.id).where(EventType.key == "joint_training")
+        ),
     }
 
 
