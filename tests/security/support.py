@@ -28,7 +28,7 @@ from portal.meetings import services as meeting_services
 from portal.meetings.views import feed_token as meetings_feed_token
 from portal.members.models import Member
 from portal.notifications.models import Message
-from portal.scheduling import services as scheduling_services
+from portal.scheduling.booking import book
 from portal.scheduling.calendar_views import feed_token
 from portal.scheduling.models import RouteTemplate
 from tests.conftest import login
@@ -75,7 +75,7 @@ def build_world() -> dict[str, Any]:
     # Organizer A's class: one stop at member A's site, one at member B's.
     start_a = future_weekday(2)
     class_a = new_class(30, name="安全测试甲班", theme="乡村振兴", start=start_a)
-    booking_a = scheduling_services.book(
+    booking_a = book(
         class_a,
         [
             stop("main_hall", at(start_a, 9), 90, index=0),
@@ -92,7 +92,7 @@ def build_world() -> dict[str, Any]:
     class_b = new_class(
         20, organizer="organizer_b", name="安全测试乙班", theme="乡村振兴", start=start_b
     )
-    booking_b = scheduling_services.book(
+    booking_b = book(
         class_b,
         [stop("guoshang_cemetery", at(start_b, 10), 60)],
         organizer_b,
