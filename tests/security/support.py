@@ -24,7 +24,10 @@ from portal.demo import DEMO_PASSWORD
 from portal.events import services as event_services
 from portal.events.models import JointEvent
 from portal.extensions import db
-from portal.meetings import services as meeting_services
+from portal.meetings.assistant import add_poll_slots
+from portal.meetings.busy import add_busy_time
+from portal.meetings.decisions import add_decisions
+from portal.meetings.meetings import add_agenda_item, create_meeting
 from portal.meetings.views import feed_token as meetings_feed_token
 from portal.members.models import Member
 from portal.notifications.models import Message
@@ -174,7 +177,7 @@ def build_world() -> dict[str, Any]:
 def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
     """Joint meetings through their services: one inviting member A (and B), one without A."""
     songshan = db.session.scalar(sa.select(Member.id).where(Member.key == "songshan_base"))
-    meeting_a = meeting_services.create_meeting(
+    meeting_a = create_meeting(
         office,
         {
             "title": "安全测试联席会议",
@@ -185,15 +188,13 @@ def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
         },
     )  # planning: the time is still to be found (a poll)
     poll_day = future_weekday(3, at_least_days=21)
-    (slot,) = meeting_services.add_poll_slots(meeting_a, office, [at(poll_day, 9)])
-    agenda_item = meeting_services.add_agenda_item(
-        meeting_a, office, "环线线路调整", member_a, "甲单位汇报"
-    )
-    decision_a, decision_b = meeting_services.add_decisions(
+    (slot,) = add_poll_slots(meeting_a, office, [at(poll_day, 9)])
+    agenda_item = add_agenda_item(meeting_a, office, "环线线路调整", member_a, "甲单位汇报")
+    decision_a, decision_b = add_decisions(
         meeting_a, office, [member_a, member_b], "完善教学点讲解词", poll_day + timedelta(days=30)
     )
     other_day = future_weekday(4, at_least_days=21)
-    meeting_b = meeting_services.create_meeting(
+    meeting_b = create_meeting(
         office,
         {
             "title": "不邀请甲单位的专题会议",
@@ -205,7 +206,7 @@ def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
             "member_ids": [member_b, songshan],
         },
     )
-    (decision_meeting_b,) = meeting_services.add_decisions(
+    (decision_meeting_b,) = add_decisions(
         meeting_b, office, [member_b], "乙单位的私有事项", other_day + timedelta(days=30)
     )
     busy_values = {
@@ -214,10 +215,8 @@ def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
         "ends_on": other_day + timedelta(days=7),
         "ends_time": time(12),
     }
-    busy_a = meeting_services.add_busy_time(
-        user("party_school_staff"), {**busy_values, "note": "甲单位外出办班"}
-    )
-    busy_b = meeting_services.add_busy_time(
+    busy_a = add_busy_time(user("party_school_staff"), {**busy_values, "note": "甲单位外出办班"})
+    busy_b = add_busy_time(
         user("tengchong_college_staff"), {**busy_values, "note": "乙单位私有安排"}
     )
     db.session.commit()
