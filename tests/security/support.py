@@ -21,8 +21,10 @@ from portal.auth import tokens
 from portal.catalog import services as catalog_services
 from portal.catalog.models import EventType, TeacherUnavailability
 from portal.demo import DEMO_PASSWORD
-from portal.events import services as event_services
+from portal.events.contests import appoint_judge, set_criteria, submit_entry
+from portal.events.events import add_session, create_event, publish_event
 from portal.events.models import JointEvent
+from portal.events.registrations import register
 from portal.extensions import db
 from portal.meetings.assistant import add_poll_slots
 from portal.meetings.busy import add_busy_time
@@ -241,7 +243,7 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
 
     def event(kind: str, category: str, title: str, invited: list[int], publish: bool = True):
         event_type = db.session.scalar(sa.select(EventType).where(EventType.key == kind))
-        made = event_services.create_event(
+        made = create_event(
             office,
             event_type.id,
             {
@@ -256,7 +258,7 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
             },
         )
         day = date.today() + timedelta(days=40)
-        session = event_services.add_session(
+        session = add_session(
             made,
             office,
             {
@@ -270,7 +272,7 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
             },
         )
         if publish:
-            event_services.publish_event(made, office)
+            publish_event(made, office)
         db.session.commit()
         return made.id, session.id
 
@@ -280,20 +282,16 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
     )
     draft, _ = event("joint_training", "training", "安全测试草稿活动", [member_a], publish=False)
     only_b, _ = event("joint_training", "training", "只邀请乙单位的培训", [member_b])
-    registration_a = event_services.register(training, staff_a, {"participant_name": "王甲"})
-    registration_b = event_services.register(training, staff_b, {"participant_name": "李乙"})
+    registration_a = register(training, staff_a, {"participant_name": "王甲"})
+    registration_b = register(training, staff_b, {"participant_name": "李乙"})
     contest_id, _ = event(
         "course_contest", "course_contest", "安全测试精品课大赛", [member_a, member_b]
     )
     contest = db.session.get(JointEvent, contest_id)
-    criteria = event_services.set_criteria(contest, office, [("内容设计", 60), ("讲授表达", 40)])
-    judge = event_services.appoint_judge(contest, office, staff_b.id)
-    entry_a = event_services.submit_entry(
-        contest_id, staff_a, {"course_id": course("theory_lecture").id}
-    )
-    entry_b = event_services.submit_entry(
-        contest_id, staff_b, {"course_id": course("memorial_onsite").id}
-    )
+    criteria = set_criteria(contest, office, [("内容设计", 60), ("讲授表达", 40)])
+    judge = appoint_judge(contest, office, staff_b.id)
+    entry_a = submit_entry(contest_id, staff_a, {"course_id": course("theory_lecture").id})
+    entry_b = submit_entry(contest_id, staff_b, {"course_id": course("memorial_onsite").id})
     db.session.commit()
     return {
         "training_event": training,  # published, invites members A and B
