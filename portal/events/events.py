@@ -21,7 +21,7 @@ from portal.catalog.models import EventType, Teacher, TeacherUnavailability, Tea
 from portal.catalog.services import require_office
 from portal.errors import ServiceError, ValidationFailed
 from portal.events.access import event_link, get_event
-from portal.events.fields import EventFieldSpec, check_specs, clean_values
+from portal.events.fields import check_specs, clean_values
 from portal.events.models import CATEGORIES, DEFAULT_CATEGORY_BY_KIND, EventSession, JointEvent
 from portal.events.registrations import lock_event, notify_promoted, places_taken, promote_waiting
 from portal.events.validation import MAX_TEXT, _clean_text, is_id
@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.members.models import Member
 from portal.notifications.services import member_staff, notify
 from portal.scheduling.models import HOLDING, Reservation
+from portal.specs import EventFieldSpec
 from portal.timeutil import LOCAL_TZ, utcnow
 
 MAX_CAPACITY = 10000

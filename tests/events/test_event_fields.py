@@ -9,11 +9,12 @@ import pytest
 from portal import hookimpl
 from portal.catalog.models import EventType
 from portal.events.events import add_session, field_specs, publish_event
-from portal.events.fields import EventFieldSpec, check_specs, clean_values, display_items
+from portal.events.fields import check_specs, clean_values, display_items
 from portal.events.models import JointEvent
 from portal.extensions import db
 from portal.members.models import PluginState
 from portal.plugins import PluginHookError
+from portal.specs import EventFieldSpec
 from tests.conftest import login
 from tests.events.builders import event_type, member, session_values, user
 from tests.members.test_plugins import registered
