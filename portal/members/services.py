@@ -131,6 +131,11 @@ def _valid_specs(specs: list, report: SyncReport) -> list:
     return valid
 
 
+def sync_actor_name(member: Member) -> str:
+    """Who a sync's history entries name: the member (short name) and how it changed them."""
+    return f"{member.short_name or member.name}（插件同步）"
+
+
 def _upsert(
     model: type,
     plugin: str,
@@ -147,11 +152,13 @@ def _upsert(
     rows = {r.key: r for r in db.session.scalars(select(model).where(model.plugin == plugin))}
     tracked = model in catalog_services.ITEM_TYPE
     by_key = {}
+    # The history names the member whose plugin changed the item: "松山基地（插件同步）".
+    sync_actor = sync_actor_name(member)
 
     def log(row: Any, action: str, changes: dict[str, list[str]], reason: str = "") -> None:
         if tracked:
             catalog_services.record_change(
-                row, action, changes=changes, reason=reason, actor_name=f"插件 {plugin}"
+                row, action, changes=changes, reason=reason, actor_name=sync_actor
             )
 
     for spec in specs:
