@@ -21,7 +21,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from portal.catalog.models import MATERIAL_KINDS, STATUSES
@@ -301,3 +301,9 @@ class MaterialForm(FlaskForm):
     title = StringField(_l("标题"))
     file = FileField(_l("附件（可选；PDF、Word、PPT、Excel 或图片，不超过 10 MB）"))
     submit = SubmitField(_l("添加"))
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("照片（JPG、PNG 或 WebP，不超过 12 MB）"))
+    caption = StringField(_l("说明（可选）"), validators=[Length(max=128)])
+    submit = SubmitField(_l("上传照片"))

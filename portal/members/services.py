@@ -7,6 +7,7 @@ staff edited in the portal (``edited_locally``) keeps the staff's values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,6 +258,10 @@ def _sync_member(name: str, spec: InstitutionSpec, report: SyncReport) -> Member
         "website": spec.website,
         "description": spec.description,
     }
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", spec.colour or ""):
+        values["colour"] = spec.colour.lower()
+    elif spec.colour:
+        report.problems.append(f"地图颜色须为 #rrggbb，实际为 {spec.colour}")
     if member is None:
         member = Member(plugin=name, **values)
         db.session.add(member)
