@@ -395,5 +395,6 @@ def draw_on_pdf(pdf: Any, spec: MapSpec, x: float, y: float, width_mm: float) ->
             ly += lay.font + 3
     pdf.set_text_color(0, 0, 0)
     pdf.set_draw_color(0, 0, 0)
+    pdf.set_fill_color(255, 255, 255)
     pdf.set_line_width(0.2)
     return height_mm
