@@ -286,6 +286,7 @@ RULES: dict[str, str | list[V]] = {
     "meetings.decision_done": "staff_area",
     "meetings.decision_reopen": "staff_area_office",
     "meetings.export_pdf": "staff_area",
+    "meetings.export_docx": "staff_area",
     "meetings.export_text": [V("staff_area"), V("staff_area", fmt="md")],
     # joint events: public once published, drafts for the office only; the office runs
     # them, member staff of invited members register and enter, judges score

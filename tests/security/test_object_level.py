@@ -305,6 +305,7 @@ def member_a_against_meetings_of_others(w: dict[str, Any]) -> list[tuple[str, st
         ("GET", f"/meetings/{meeting_b}/export.pdf", None),
         ("GET", f"/meetings/{meeting_b}/export.txt", None),
         ("GET", f"/meetings/{meeting_b}/export.md", None),
+        ("GET", f"/meetings/{meeting_b}/export.docx", None),
         (
             "POST",
             f"/meetings/{meeting_b}/reply",
