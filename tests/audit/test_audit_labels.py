@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.audit import labels, services
 from portal.audit.models import AuditEntry
-from portal.catalog.models import CHANGE_ACTIONS, ITEM_TYPES
+from portal.catalog.models import CHANGE_ACTIONS, ITEM_TYPES, CatalogChange
 from portal.extensions import db
 from portal.scheduling.models import HOLDING, TEMPLATE_STATUSES
 from tests.conftest import login
@@ -92,27 +92,33 @@ def test_labels_are_words_in_either_language(app):
 @pytest.mark.db
 def test_pages_of_the_log(demo, client):
     office = user("office")
+    before = services.entries(office, area="route").total
     for number in range(120):
         services.record(office, "route.edit", f"线路 {number:03d}")
     db.session.commit()
-    total = db.session.scalar(select(db.func.count()).select_from(AuditEntry))
-    first = services.entries(office)
+    total = before + 120
+    first = services.entries(office, area="route")
     assert (first.page, first.total, len(first.rows)) == (1, total, services.PER_PAGE)
     assert first.rows[0].subject == "线路 119"
-    last = services.entries(office, page=999)
+    last = services.entries(office, area="route", page=999)
     assert last.page == last.pages == -(-total // services.PER_PAGE)
     assert len(last.rows) == total - (last.pages - 1) * services.PER_PAGE
-    # Every row once, over all pages, in time order.
+    # Every row once, over all pages, newest first.
     seen = [
         r.subject
         for number in range(1, first.pages + 1)
-        for r in services.entries(office, page=number).rows
+        for r in services.entries(office, area="route", page=number).rows
     ]
-    assert len(seen) == total and len(set(s for s in seen if s.startswith("线路"))) == 120
+    ours = [s for s in seen if s.startswith("线路 ")]
+    assert len(seen) == total and ours == [f"线路 {n:03d}" for n in range(119, -1, -1)]
+    everything = services.entries(office)
+    assert everything.total == db.session.scalar(
+        select(db.func.count()).select_from(AuditEntry)
+    ) + db.session.scalar(select(db.func.count()).select_from(CatalogChange))
 
     login(client, "office")
     page = client.get("/admin/audit?area=route&page=2").get_data(as_text=True)
-    assert "共 120 条记录，显示第 51–100 条" in page
+    assert f"共 {total} 条记录，显示第 51–100 条" in page
     assert 'href="/admin/audit?page=3&amp;area=route"' in page or "page=3" in page
     assert "线路 069" in page and "线路 070" not in page
     assert client.get("/admin/audit?page=abc").status_code == 200
@@ -139,7 +145,9 @@ def test_meetings_and_events_have_their_categories(demo, client):
     # Through the portal, the logged-in user is the one named.
     login(client, "office")
     response = client.post(
-        f"/meetings/{meeting.id}/cancel", data={"reason": "改期另行通知"}, follow_redirects=True
+        f"/meetings/{meeting.id}/cancel",
+        data={"cancel-reason": "改期另行通知"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     newest = services.entries(office, area="meeting").rows[0]
