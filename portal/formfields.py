@@ -103,6 +103,13 @@ class DayField(DateField):
 
     widget = DayInput()
 
+    def _value(self) -> str:
+        # A day that was read is shown as the portal writes it (2026/12/14 → 2026-12-14);
+        # anything else as it was typed, so that nothing typed is lost.
+        if self.data is not None:
+            return self.data.isoformat()
+        return super()._value()
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not str(valuelist[0]).strip():
             self.data = None
@@ -121,6 +128,11 @@ class ClockField(TimeField):
     """A time input: empty is None, a bad time in the portal's words."""
 
     widget = ClockInput()
+
+    def _value(self) -> str:
+        if self.data is not None:
+            return self.data.strftime("%H:%M")
+        return super()._value()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not str(valuelist[0]).strip():

@@ -127,6 +127,11 @@ class ClockField(TimeField):
 
     widget = ClockInput()
 
+    def _value(self) -> str:
+        if self.data is not None:
+            return self.data.strftime("%H:%M")
+        return super()._value()
+
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist:
             return
