@@ -64,6 +64,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal import pagecache
 
     pagecache.init_app(app)
+    from portal.audit.tracking import init_tracking
+
+    init_tracking()
 
     from portal import plugins
 
@@ -79,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.api.views import bp as api_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
+    from portal.catalog.photo_views import bp as site_photos_bp
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.events.views import bp as events_bp
@@ -96,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         members_bp,
         catalog_bp,
         catalog_transfer_bp,
+        site_photos_bp,
         routes_bp,
         bookings_bp,
         calendars_bp,

@@ -71,6 +71,7 @@ TABLE_AREAS: dict[str, tuple[str, ...]] = {
     "course_materials": (CATALOGUE,),
     "event_types": (CATALOGUE,),
     "site_assessments": (CATALOGUE,),
+    "site_photos": (CATALOGUE,),
     "catalog_changes": (CATALOGUE,),
     "route_templates": (CATALOGUE,),
     "route_stops": (CATALOGUE,),

@@ -36,6 +36,8 @@ LAYOUT_SOURCES = (
     "pdfcache.py",
     "scheduling/calendars.py",
     "scheduling/calendar_views.py",
+    "scheduling/itinerary.py",
+    "maps/drawing.py",
     "translations/en/LC_MESSAGES/messages.po",
 )
 

@@ -47,6 +47,8 @@ class InstitutionSpec:
     email: str = ""
     website: str = ""
     description: str = ""
+    # The member's colour on maps, "#rrggbb" (empty: the portal picks one).
+    colour: str = ""
 
 
 @dataclass(frozen=True)

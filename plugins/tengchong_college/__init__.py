@@ -35,6 +35,7 @@ INSTITUTION = InstitutionSpec(
         "依托滇西抗战、和顺侨乡和边疆民族村寨资源，开展抗战历史、革命传统、民族团结和"
         "乡村振兴现场教学，承接省外和国际培训班。"
     ),
+    colour="#1f6f8b",
 )
 
 SITES = [

@@ -37,52 +37,65 @@ class AuditFilterForm(FlaskForm):
     end = DayField(_l("结束日期"), validators=[Optional()])
 
 
-def _rows(form: AuditFilterForm) -> list[services.Row]:
+# The export holds at most this many rows (the newest), however long the log.
+EXPORT_LIMIT = 20000
+
+
+def _page(form: AuditFilterForm, page: int, per_page: int) -> services.AuditPage:
     return services.entries(
         current_user,
         area=form.area.data or "",
         who=form.who.data or "",
         start=form.start.data,
         end=form.end.data,
+        page=page,
+        per_page=per_page,
     )
 
 
-def _filtered():
+def _form() -> tuple[AuditFilterForm, bool]:
+    """The filters of the query string, and whether they are valid."""
     if not current_user.is_office:
         abort(403)
     form = AuditFilterForm(formdata=request.args)
-    if not form.validate() or "\x00" in (form.who.data or ""):
-        return form, None
-    return form, _rows(form)
+    return form, form.validate() and "\x00" not in (form.who.data or "")
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
 
 
 @bp.get("/admin/audit")
 @login_required
 def index():
-    form, rows = _filtered()
-    if rows is None:
-        return render_template("audit/index.html", form=form, rows=[]), 400
-    return render_template("audit/index.html", form=form, rows=rows)
+    form, valid = _form()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    if not valid:
+        return render_template("audit/index.html", form=form, page=None, args=args), 400
+    page = _page(form, _page_number(), services.PER_PAGE)
+    return render_template("audit/index.html", form=form, page=page, args=args)
 
 
 @bp.get("/admin/audit.xlsx")
 @login_required
 def export():
-    form, rows = _filtered()
-    if rows is None:
+    form, valid = _form()
+    if not valid:
         abort(400)
+    rows = _page(form, 1, EXPORT_LIMIT).rows
     data = workbook(
         "审计日志",
-        ["时间", "操作人", "类别", "操作", "对象", "原因"],
-        [18, 16, 10, 24, 30, 40],
+        ["时间", "操作人", "类别", "操作", "对象", "原因或内容"],
+        [18, 16, 10, 20, 40, 40],
         (
             [
                 r.at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"),
                 r.actor,
                 r.area_label,
-                r.action,
+                r.action_label,
                 r.subject,
-                r.reason,
+                r.reason or r.detail,
             ]
             for r in rows
         ),

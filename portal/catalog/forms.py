@@ -19,13 +19,12 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
-    TimeField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from portal.catalog.models import MATERIAL_KINDS, STATUSES
-from portal.formfields import DayField
+from portal.formfields import ClockField, DayField
 from portal.specs import COURSE_KINDS, TEACHER_KINDS, WEEKDAY_LABELS
 
 MAX_PAGE = 100000
@@ -189,8 +188,8 @@ class SiteForm(FlaskForm):
     open_weekdays = MultiCheckboxField(
         _l("开放日"), choices=[SelectChoice(str(k), v) for k, v in WEEKDAY_LABELS.items()]
     )
-    opens = TimeField(_l("开放时间"), validators=[InputRequired(_l("请填写开放时间。"))])
-    closes = TimeField(_l("关闭时间"), validators=[InputRequired(_l("请填写关闭时间。"))])
+    opens = ClockField(_l("开放时间"), validators=[InputRequired(_l("请填写开放时间。"))])
+    closes = ClockField(_l("关闭时间"), validators=[InputRequired(_l("请填写关闭时间。"))])
     needs_guide = BooleanField(_l("需要讲解员"))
     guide_count = IntegerField(_l("可同时派出的讲解员（人）"), default=2, validators=[Optional()])
     auto_confirm = BooleanField(_l("预约自动确认（无需逐一审核）"))
@@ -301,3 +300,9 @@ class MaterialForm(FlaskForm):
     title = StringField(_l("标题"))
     file = FileField(_l("附件（可选；PDF、Word、PPT、Excel 或图片，不超过 10 MB）"))
     submit = SubmitField(_l("添加"))
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("照片（JPG、PNG 或 WebP，不超过 12 MB）"))
+    caption = StringField(_l("说明（可选）"), validators=[Length(max=128)])
+    submit = SubmitField(_l("上传照片"))

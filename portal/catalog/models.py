@@ -191,6 +191,7 @@ CHANGE_ACTIONS = {
     "excellent": _l("精品课程"),
     "availability": _l("不可用日期"),
     "material": _l("教材与案例"),
+    "photo": _l("照片"),
 }
 
 
@@ -281,3 +282,27 @@ class CourseMaterial(db.Model):
     @property
     def kind_label(self) -> str:
         return str(MATERIAL_KINDS.get(self.kind, self.kind))
+
+
+class SitePhoto(db.Model):
+    """A photo of a teaching site, stored resized (a large and a small JPEG) under random names."""
+
+    __tablename__ = "site_photos"
+    __table_args__ = (
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+        Index("ix_site_photos_site", "site_id", "position", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("teaching_sites.id", ondelete="CASCADE"))
+    # Names under the upload folder, made by the portal (never the client's file name).
+    stored_name: Mapped[str] = mapped_column(String(64))
+    thumb_name: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    caption: Mapped[str] = mapped_column(String(128), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[TeachingSite] = relationship()

@@ -58,6 +58,7 @@ TEACHER_FIELDS = ("name", "kind", "title", "topics", "shared", "bio")
 COURSE_FIELDS = ("name", "kind", "hours", "description", "site", "teachers")
 # How history names a field.
 FIELD_LABELS = {
+    "photo": _l("照片"),
     "name": _l("名称"),
     "theme": _l("主题"),
     "description": _l("简介"),

@@ -10,11 +10,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
 from portal import plugins
-from portal.catalog import forms, services, uploads
+from portal.catalog import forms, photos, services, uploads
 from portal.catalog.models import (
     Course,
     CourseMaterial,
@@ -24,6 +25,9 @@ from portal.catalog.models import (
 )
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.maps import geo
+from portal.maps import services as maps
+from portal.maps.drawing import render_svg
 from portal.members.models import Member
 from portal.pagecache import CATALOGUE, cached_page
 from portal.scheduling.fitting import bookable_sites_query
@@ -230,6 +234,14 @@ def plugin_fields(site: TeachingSite) -> list[tuple[str, list[DetailField]]]:
     ]
 
 
+def site_map_svg(site: TeachingSite) -> Markup | None:
+    """The small map of a site and its neighbours, as inline SVG (None without coordinates)."""
+    spec = maps.site_map(
+        site, site_url=lambda other: url_for("catalog.site_detail", site_id=other.id)
+    )
+    return Markup(render_svg(spec, css_class="route-map route-map-small")) if spec else None
+
+
 @bp.get("/sites/<int:site_id>")
 @cached_page(CATALOGUE)
 def site_detail(site_id: int):
@@ -259,6 +271,13 @@ def site_detail(site_id: int):
         assessments=services.assessments(site),
         history=services.history(site) if current_user.is_authenticated else [],
         extra=plugin_fields(site),
+        site_map=site_map_svg(site),
+        navigation=geo.navigation_links(site.latitude, site.longitude, site.name, site.address)
+        if site.latitude is not None and site.longitude is not None
+        else [],
+        photos=photos.photos_of(site),
+        photo_form=forms.PhotoForm(prefix="photo") if can else None,
+        delete_form=forms.ConfirmForm(prefix="x") if can else None,
         can_edit=can,
         status_form=forms.StatusForm(prefix="status") if can else None,
         assess_form=forms.AssessmentForm(prefix="assess")

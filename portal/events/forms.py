@@ -23,13 +23,12 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.events.models import CATEGORIES
-from portal.formfields import DayField
+from portal.formfields import ClockField, DayField
 from portal.specs import EventFieldSpec
 
 MAX_ID = 2**31 - 1
@@ -128,8 +127,8 @@ class PickTypeForm(FlaskForm):
 class SessionForm(FlaskForm):
     title = StringField(_l("日程内容"), validators=[Required()])
     day = DayField(_l("日期"), validators=[InputRequired(_l("请填写日期。"))])
-    starts = TimeField(_l("开始时间"), validators=[InputRequired(_l("请填写开始时间。"))])
-    ends = TimeField(_l("结束时间"), validators=[InputRequired(_l("请填写结束时间。"))])
+    starts = ClockField(_l("开始时间"), validators=[InputRequired(_l("请填写开始时间。"))])
+    ends = ClockField(_l("结束时间"), validators=[InputRequired(_l("请填写结束时间。"))])
     site_id = SelectField(_l("教学点"), coerce=int, validate_choice=False)
     place = StringField(_l("地点说明（可选）"))
     teacher_id = SelectField(_l("主讲（环线共享师资，可选）"), coerce=int, validate_choice=False)

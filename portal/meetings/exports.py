@@ -1,13 +1,15 @@
-"""Exports of meetings: the record as text or Markdown and as PDF (agenda, attendance,
-minutes, decisions), and the consortium's meeting calendar as iCalendar. No request.
+"""Exports of meetings: the record as PDF and as Word (agenda, attendance, minutes,
+decisions), as text or Markdown (``export_text``), and the consortium's meeting calendar
+as iCalendar. No request.
 
-The PDF is built by ``portal.pdf`` (as the class itinerary is); its texts and the
-calendar's arrive translated, ``export_text`` writes its own.
+The PDF is built by ``portal.pdf`` (as the class itinerary is), the Word document from the
+same sections with python-docx. Texts arrive translated; ``export_text`` writes its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +21,85 @@ from portal.pdf import FontUnavailable, PdfSection, build_pdf
 from portal.scheduling.calendars import _shanghai_vtimezone
 from portal.timeutil import LOCAL_TZ
 
-__all__ = ["FontUnavailable", "IcsEntry", "PdfSection", "build_ics", "build_pdf", "export_text"]
+__all__ = [
+    "FontUnavailable",
+    "IcsEntry",
+    "PdfSection",
+    "build_docx",
+    "build_ics",
+    "build_pdf",
+    "export_text",
+]
+
+# The Chinese font Word uses for the document (any Windows or WPS install has it).
+DOCX_FONT = "宋体"
+DOCX_HEADING_FONT = "黑体"
+
+
+# ---------------------------------------------------------------- Word
+
+
+def _chinese_font(run_or_style, name: str) -> None:
+    from docx.oxml.ns import qn
+
+    run_or_style.font.name = name
+    properties = run_or_style.element.get_or_add_rPr()
+    fonts = properties.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = properties.makeelement(qn("w:rFonts"), {})
+        properties.append(fonts)
+    fonts.set(qn("w:eastAsia"), name)
+
+
+def build_docx(
+    *,
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    sections: Sequence[PdfSection],
+    footer: str,
+) -> bytes:
+    """The same record as the PDF, as a Word document the office can edit and file."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    document = Document()
+    normal = document.styles["Normal"]
+    _chinese_font(normal, DOCX_FONT)
+    normal.font.size = Pt(11)
+    for level in (1, 2):
+        style = document.styles[f"Heading {level}"]
+        _chinese_font(style, DOCX_HEADING_FONT)
+        style.font.color.rgb = RGBColor(0x8B, 0x1A, 0x1A)
+    heading = document.add_heading(title, level=1)
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    facts_table = document.add_table(rows=0, cols=2)
+    for label, value in facts:
+        cells = facts_table.add_row().cells
+        cells[0].text = label
+        cells[1].text = value
+    for section in sections:
+        document.add_heading(section.heading, level=2)
+        for paragraph in section.paragraphs:
+            for line in paragraph.split("\n\n"):
+                document.add_paragraph(line)
+        if len(section.table) > 1:
+            table = document.add_table(rows=0, cols=len(section.table[0]))
+            table.style = "Table Grid"
+            for index, row in enumerate(section.table):
+                cells = table.add_row().cells
+                for cell, value in zip(cells, row, strict=False):
+                    cell.text = str(value)
+                    if index == 0:
+                        for run in cell.paragraphs[0].runs:
+                            run.bold = True
+        elif not section.paragraphs and section.empty:
+            document.add_paragraph(section.empty)
+    closing = document.add_paragraph(footer)
+    closing.runs[0].font.size = Pt(9)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------- iCalendar

@@ -113,12 +113,13 @@ class Meeting(db.Model):
     @property
     def place_label(self) -> str:
         """Where the meeting is, as one line (site and room, or the online link)."""
-        parts = []
-        if self.site is not None:
-            parts.append(self.site.name)
-        if self.place_text:
-            parts.append(self.place_text)
-        return " · ".join(parts)
+        site = self.site.name if self.site is not None else ""
+        room = self.place_text.strip()
+        # Said once: a room written out with the site's name in it ("党校主报告厅三楼") is
+        # the whole place, and so is a site whose name holds the room.
+        if site and room and (site in room or room in site):
+            return room if len(room) >= len(site) else site
+        return " · ".join(part for part in (site, room) if part)
 
     @property
     def member_ids(self) -> list[int]:

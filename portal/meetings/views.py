@@ -753,9 +753,11 @@ def pdf_sections(meeting: Meeting) -> list[exports.PdfSection]:
     attendance = [[_("成员单位"), _("情况"), _("人员 / 说明")]]
     for i in meeting.invitations:
         if i.attendance:
-            attendance.append([i.member.name, i.attendance_label, i.attended_names])
+            attendance.append([i.member.short_name, i.attendance_label, i.attended_names])
         else:
-            attendance.append([i.member.name, i.response_label, i.attendees or i.decline_reason])
+            attendance.append(
+                [i.member.short_name, i.response_label, i.attendees or i.decline_reason]
+            )
     decisions = [[_("议定事项"), _("承办单位"), _("办理期限"), _("状态")]]
     for d in meeting.decisions:
         state = _("已逾期") if d.overdue_on(today) else d.status_label
@@ -786,15 +788,7 @@ def _presenter(item: AgendaItem) -> str:
     return item.presenter.short_name if item.presenter else _("环线办")
 
 
-@bp.get("/<int:meeting_id>/export.pdf")
-@login_required
-def export_pdf(meeting_id: int):
-    require_staff()
-    meeting = load(meeting_id)
-    font = pdf.find_font(current_app.config.get("PDF_FONT_PATH"))
-    if font is None:
-        log.error("no CJK font for the meeting PDF (PDF_FONT_PATH or the default paths)")
-        return font_missing()
+def export_facts(meeting: Meeting) -> list[tuple[str, str]]:
     facts = [
         (_("会议类型"), meeting.kind_label),
         (_("会议时间"), when_label(meeting.starts_at, meeting.ends_at)),
@@ -804,6 +798,40 @@ def export_pdf(meeting_id: int):
         facts.append((_("线上会议"), meeting.online_url))
     if meeting.description:
         facts.append((_("会议说明"), meeting.description))
+    return facts
+
+
+@bp.get("/<int:meeting_id>/export.docx")
+@login_required
+def export_docx(meeting_id: int):
+    require_staff()
+    meeting = load(meeting_id)
+    now = datetime.now(LOCAL_TZ)
+    body = exports.build_docx(
+        title=meeting.title,
+        facts=export_facts(meeting),
+        sections=pdf_sections(meeting),
+        footer=_("环线培训门户 · 生成日期：%(date)s", date=now.strftime("%Y-%m-%d %H:%M")),
+    )
+    response = Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="meeting-{meeting.id}.docx"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:meeting_id>/export.pdf")
+@login_required
+def export_pdf(meeting_id: int):
+    require_staff()
+    meeting = load(meeting_id)
+    font = pdf.find_font(current_app.config.get("PDF_FONT_PATH"))
+    if font is None:
+        log.error("no CJK font for the meeting PDF (PDF_FONT_PATH or the default paths)")
+        return font_missing()
+    facts = export_facts(meeting)
     now = datetime.now(LOCAL_TZ)
     try:
         body = exports.build_pdf(

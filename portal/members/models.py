@@ -29,6 +29,8 @@ class Member(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     website: Mapped[str] = mapped_column(String(256), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Its colour on maps ("#rrggbb"); empty: one of the maps' palette.
+    colour: Mapped[str] = mapped_column(String(7), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -7,6 +7,7 @@ staff edited in the portal (``edited_locally``) keeps the staff's values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,11 @@ def _valid_specs(specs: list, report: SyncReport) -> list:
     return valid
 
 
+def sync_actor_name(member: Member) -> str:
+    """Who a sync's history entries name: the member (short name) and how it changed them."""
+    return f"{member.short_name or member.name}（插件同步）"
+
+
 def _upsert(
     model: type,
     plugin: str,
@@ -147,11 +153,13 @@ def _upsert(
     rows = {r.key: r for r in db.session.scalars(select(model).where(model.plugin == plugin))}
     tracked = model in catalog_services.ITEM_TYPE
     by_key = {}
+    # The history names the member whose plugin changed the item: "松山基地（插件同步）".
+    sync_actor = sync_actor_name(member)
 
     def log(row: Any, action: str, changes: dict[str, list[str]], reason: str = "") -> None:
         if tracked:
             catalog_services.record_change(
-                row, action, changes=changes, reason=reason, actor_name=f"插件 {plugin}"
+                row, action, changes=changes, reason=reason, actor_name=sync_actor
             )
 
     for spec in specs:
@@ -250,6 +258,10 @@ def _sync_member(name: str, spec: InstitutionSpec, report: SyncReport) -> Member
         "website": spec.website,
         "description": spec.description,
     }
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", spec.colour or ""):
+        values["colour"] = spec.colour.lower()
+    elif spec.colour:
+        report.problems.append(f"地图颜色须为 #rrggbb，实际为 {spec.colour}")
     if member is None:
         member = Member(plugin=name, **values)
         db.session.add(member)

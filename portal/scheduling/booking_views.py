@@ -19,6 +19,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -26,6 +27,8 @@ from portal.catalog.models import Course, TeachingSite
 from portal.catalog.views import show_errors
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.maps import services as maps
+from portal.maps.drawing import render_svg
 from portal.members.models import Member
 from portal.scheduling import booking_forms as forms
 from portal.scheduling.booking import (
@@ -255,9 +258,13 @@ def class_new():
 def class_detail(class_id: int):
     require_organizer()
     training_class = load_class(class_id)
+    spec = maps.class_map(
+        training_class, site_url=lambda site: url_for("catalog.site_detail", site_id=site.id)
+    )
     return render_template(
         "bookings/class_detail.html",
         training_class=training_class,
+        route_map=Markup(render_svg(spec)) if spec else None,
         ring_route_missing=needs_ring_route(training_class) and not active_bookings(training_class),
         ring_route_message=ring_route_message(training_class),
     )

@@ -17,7 +17,6 @@ and it is checked against what the user may see at every fetch.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,26 +33,23 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import pdf, pdfcache
 from portal.auth.models import User
-from portal.catalog.models import Course, Teacher, TeachingSite
+from portal.catalog.models import Teacher, TeachingSite
 from portal.catalog.services import can_edit, teacher_visible
 from portal.errors import NotFound
 from portal.extensions import db, select_locale
 from portal.members.models import Member
 from portal.pagecache import CATALOGUE, SCHEDULE, cached_page
-from portal.scheduling import calendars
+from portal.scheduling import calendars, itinerary
 from portal.scheduling.classes import require_class_owner
 from portal.scheduling.models import (
     HOLDING,
-    RESERVATION_STATUSES,
-    STOP_KINDS,
     Booking,
     Reservation,
-    RouteStop,
     TrainingClass,
 )
 from portal.specs import WEEKDAY_LABELS
@@ -314,119 +310,6 @@ def token_feed(token: str):
 # ---------------------------------------------------------------- PDF itinerary
 
 
-def _weekday(day: date) -> str:
-    return str(WEEKDAY_LABELS[day.isoweekday()])
-
-
-# What the itinerary shows of a class's bookings, as plain columns (no ORM objects, the
-# statements built once): read on every request for the PDF, they are also its cache key.
-ITINERARY_RESERVATIONS = (
-    select(
-        Reservation.id,
-        Reservation.booking_id,
-        Reservation.site_id,
-        Reservation.course_id,
-        Reservation.starts_at,
-        Reservation.ends_at,
-        Reservation.squad,
-        Reservation.status,
-        TeachingSite.name.label("site_name"),
-        TeachingSite.address.label("site_address"),
-        Course.name.label("course_name"),
-        Teacher.name.label("teacher_name"),
-    )
-    .join(Booking, Booking.id == Reservation.booking_id)
-    .join(TeachingSite, TeachingSite.id == Reservation.site_id)
-    .outerjoin(Course, Course.id == Reservation.course_id)
-    .outerjoin(Teacher, Teacher.id == Reservation.teacher_id)
-    .where(
-        Booking.class_id == bindparam("class_id"),
-        Booking.status != "cancelled",
-        Reservation.status.not_in(("cancelled", "declined")),
-    )
-    .order_by(Reservation.starts_at, Reservation.id)
-)
-# The meals and travel of the route templates booked (stops without a site).
-ITINERARY_TEMPLATE_STOPS = (
-    select(
-        Booking.start_date,
-        RouteStop.day,
-        RouteStop.starts,
-        RouteStop.minutes,
-        RouteStop.title,
-        RouteStop.kind,
-    )
-    .join(RouteStop, RouteStop.template_id == Booking.template_id)
-    .where(
-        Booking.class_id == bindparam("class_id"),
-        Booking.status != "cancelled",
-        RouteStop.site_id.is_(None),
-    )
-    .order_by(Booking.id, RouteStop.day, RouteStop.starts, RouteStop.id)
-)
-
-
-def itinerary_rows(class_id: int) -> tuple[list[Any], list[Any]]:
-    """The class's live or waiting reservations, and its templates' meals and travel."""
-    found = db.session.execute(ITINERARY_RESERVATIONS, {"class_id": class_id}).all()
-    stops = db.session.execute(ITINERARY_TEMPLATE_STOPS, {"class_id": class_id}).all()
-    return found, stops
-
-
-def itinerary_days(reservations: list[Any], stops: list[Any]) -> list[calendars.ItineraryDay]:
-    """Day by day, as the itinerary prints them (the rows of itinerary_rows())."""
-    squads = Counter(
-        (r.booking_id, r.site_id, r.course_id, r.starts_at.date()) for r in reservations
-    )
-    rows: list[tuple[datetime, int, calendars.ItineraryRow]] = []
-    for r in reservations:
-        starts, ends = r.starts_at.astimezone(LOCAL_TZ), r.ends_at.astimezone(LOCAL_TZ)
-        arrangement = r.course_name if r.course_id is not None else _("现场参观")
-        if squads[(r.booking_id, r.site_id, r.course_id, r.starts_at.date())] > 1:
-            arrangement += _("（第 %(squad)s 组）", squad=r.squad)
-        place = r.site_name + (f"\n{r.site_address}" if r.site_address else "")
-        rows.append(
-            (
-                starts,
-                r.id,
-                calendars.ItineraryRow(
-                    f"{starts:%H:%M}–{ends:%H:%M}",
-                    arrangement,
-                    place,
-                    r.teacher_name if r.teacher_name is not None else "—",
-                    str(RESERVATION_STATUSES.get(r.status, r.status)),
-                ),
-            )
-        )
-    for stop in stops:
-        day = stop.start_date + timedelta(days=stop.day - 1)
-        starts = datetime.combine(day, stop.starts, tzinfo=LOCAL_TZ)
-        ends = starts + timedelta(minutes=stop.minutes)
-        rows.append(
-            (
-                starts,
-                0,
-                calendars.ItineraryRow(
-                    f"{starts:%H:%M}–{ends:%H:%M}",
-                    stop.title or str(STOP_KINDS.get(stop.kind, stop.kind)),
-                    "—",
-                    "—",
-                    "—",
-                ),
-            )
-        )
-    rows.sort(key=lambda row: (row[0], row[1]))
-    days: dict[date, list[calendars.ItineraryRow]] = {}
-    for starts, _id, row in rows:
-        days.setdefault(starts.date(), []).append(row)
-    return [
-        calendars.ItineraryDay(
-            _("%(day)s（%(weekday)s）", day=day.isoformat(), weekday=_weekday(day)), day_rows
-        )
-        for day, day_rows in days.items()
-    ]
-
-
 def font_missing(message: str):
     return (
         render_template("error.html", code=503, title=_("暂时无法生成行程单"), hint=message),
@@ -453,7 +336,7 @@ def itinerary_pdf(class_id: int):
         log.error("no CJK font for the itinerary PDF (PDF_FONT_PATH or the default paths)")
         return font_missing(missing)
     c = training_class
-    reservations, stops = itinerary_rows(c.id)
+    shown = itinerary.build(c)
     # Everything the PDF shows, as data (the words come from the language and the code):
     # the same key, the same document, whenever it was made.
     locale = select_locale()
@@ -462,8 +345,7 @@ def itinerary_pdf(class_id: int):
         font.face,
         locale,
         [c.name, c.sending_unit, c.size, c.starts_on, c.ends_on, c.contact_name, c.contact_phone],
-        [tuple(row) for row in reservations],
-        [tuple(row) for row in stops],
+        shown.key(),
     )
     name = f"itinerary-{c.id}-{locale}"
     body = pdfcache.load(name, key)
@@ -486,7 +368,12 @@ def itinerary_pdf(class_id: int):
                     (_("联系人"), f"{c.contact_name}  {c.contact_phone}"),
                 ],
                 columns=(_("时间"), _("安排"), _("地点"), _("授课教师"), _("状态")),
-                days=itinerary_days(reservations, stops),
+                days=shown.days,
+                contacts_heading=_("接待单位联系方式"),
+                contact_columns=(_("接待单位"), _("教学点"), _("联系人"), _("电话")),
+                contacts=[(k.member, k.sites, k.person, k.phone) for k in shown.contacts],
+                map_heading=_("行程路线图"),
+                route_map=shown.map,
                 footer=_(
                     "环线培训门户 · 生成日期：%(date)s",
                     date=datetime.now(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),

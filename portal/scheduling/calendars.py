@@ -280,7 +280,10 @@ def _shanghai_vtimezone(icalendar: Any) -> Any:
 
 # ---------------------------------------------------------------- PDF itinerary
 
-ITINERARY_WIDTHS = (22, 50, 62, 26, 20)
+# Column widths (ratios of the page's width): the time column holds "09:00–12:00" whole.
+ITINERARY_WIDTHS = (27, 47, 56, 26, 18)
+CONTACT_WIDTHS = (32, 70, 36, 36)
+MAP_WIDTH_MM = 150
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,7 @@ class ItineraryRow:
     place: str
     teacher: str
     status: str
+    muted: bool = False  # a declined stop: printed in grey
 
 
 @dataclass(frozen=True)
@@ -308,17 +312,37 @@ def build_itinerary_pdf(
     page_label: str,
     empty: str,
     font: FontChoice,
+    contacts_heading: str = "",
+    contact_columns: Sequence[str] = (),
+    contacts: Sequence[Sequence[str]] = (),
+    map_heading: str = "",
+    route_map: Any = None,
 ) -> bytes:
-    """The class itinerary as an A4 PDF: the class's facts, then a table for each day."""
-    sections = [
+    """The class itinerary as an A4 PDF: the class's facts, its route map, a table for each
+    day (stops, meals, travel), then the hosting members' contacts."""
+    sections: list[PdfSection] = []
+    if route_map is not None:
+        sections.append(
+            PdfSection(heading=map_heading, figure=route_map, figure_width=MAP_WIDTH_MM)
+        )
+    sections += [
         PdfSection(
             heading=day.heading,
             table=[list(columns)]
             + [[r.time, r.arrangement, r.place, r.teacher, r.status] for r in day.rows],
             widths=ITINERARY_WIDTHS,
+            muted_rows=tuple(i + 1 for i, r in enumerate(day.rows) if r.muted),
         )
         for day in days
     ] or [PdfSection(heading="", empty=empty)]
+    if contacts:
+        sections.append(
+            PdfSection(
+                heading=contacts_heading,
+                table=[list(contact_columns)] + [list(row) for row in contacts],
+                widths=CONTACT_WIDTHS,
+            )
+        )
     return build_pdf(
         title=title, facts=facts, sections=sections, footer=footer, page_label=page_label, font=font
     )

@@ -25,6 +25,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import NumberInput
 
 from portal.catalog.forms import MultiCheckboxField
+from portal.formfields import ClockInput, clean_clock_text
 from portal.scheduling.models import CLASS_KINDS, STOP_KINDS, TEMPLATE_STATUSES
 from portal.scheduling.route_services import (
     MAX_DAYS,
@@ -124,10 +125,17 @@ class TemplateForm(FlaskForm):
 class ClockField(TimeField):
     """A time of day as HH:MM; blank is None (the service says it is required)."""
 
+    widget = ClockInput()
+
+    def _value(self) -> str:
+        if self.data is not None:
+            return self.data.strftime("%H:%M")
+        return super()._value()
+
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist:
             return
-        text = " ".join(valuelist).strip()
+        text = clean_clock_text(" ".join(valuelist).strip())
         self.data = None
         if not text:
             return

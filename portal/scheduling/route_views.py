@@ -16,12 +16,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
+from portal.catalog.photos import photos_by_site
 from portal.catalog.views import show_errors
 from portal.errors import NotFound, ServiceError
 from portal.extensions import db
+from portal.maps import services as maps
+from portal.maps.drawing import render_svg
 from portal.pagecache import CATALOGUE, cached_page
 from portal.scheduling import route_forms as forms
 from portal.scheduling import route_services as services
@@ -100,11 +104,17 @@ def index():
 def detail(template_id: int):
     template = template_or_404(template_id)
     office = services.is_office(current_user)
+    sites = services.sites_visited(template)
+    spec = maps.template_map(
+        template, site_url=lambda site: url_for("catalog.site_detail", site_id=site.id)
+    )
     return render_template(
         "routes/detail.html",
         template=template,
         days=services.itinerary(template),
-        sites=services.sites_visited(template),
+        sites=sites,
+        route_map=Markup(render_svg(spec)) if spec else None,
+        photos=photos_by_site([site.id for site in sites]),
         hours=services.total_hours(template),
         booking_url=booking_url(template),
         office=office,

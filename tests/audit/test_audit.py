@@ -17,6 +17,15 @@ from portal.scheduling.settings import set_setting
 from tests.conftest import login
 from tests.scheduling.helpers import at, future_weekday, new_class, site, stop, user
 
+
+def new_class_name() -> str:
+    from sqlalchemy import select
+
+    from portal.scheduling.models import TrainingClass
+
+    return db.session.scalars(select(TrainingClass.name).order_by(TrainingClass.id.desc())).first()
+
+
 pytestmark = pytest.mark.db
 
 
@@ -47,7 +56,7 @@ def activity(demo, client):
 
 
 def test_every_kind_of_change_is_in_the_log(activity):
-    rows = services.entries(user("office"))
+    rows = services.entries(user("office")).rows
     actions = {r.action for r in rows}
     assert {
         "account.create",
@@ -61,6 +70,12 @@ def test_every_kind_of_change_is_in_the_log(activity):
         by_action["account.create"].actor == "环线办 王主任"
         and by_action["account.create"].subject == "audited"
     )
+    # Objects by their names, actions in words.
+    assert by_action["site.suspend"].subject == site("cemetery").name
+    assert by_action["site.suspend"].action_label == "暂停教学点"
+    assert by_action["booking.cancel"].subject.startswith(new_class_name())
+    assert by_action["setting.change"].subject == "开班前几天停止联系人自行取消或改期"
+    assert by_action["setting.change"].detail == "改为 5"
     assert by_action["site.suspend"].reason == "墓园修缮"
     assert by_action["booking.cancel"].reason == "行程有变"
     assert rows == sorted(rows, key=lambda r: r.at, reverse=True)
@@ -68,22 +83,24 @@ def test_every_kind_of_change_is_in_the_log(activity):
 
 def test_filters_by_area_and_person(activity):
     office = user("office")
-    assert {r.area for r in services.entries(office, area="catalog")} == {"catalog"}
-    assert {r.action for r in services.entries(office, area="plugin")} == {"plugin.disable"}
-    assert all("杨善洲" in r.actor for r in services.entries(office, who="杨善洲"))
+    assert {r.area for r in services.entries(office, area="catalog").rows} == {"catalog"}
+    assert {r.action for r in services.entries(office, area="plugin").rows} == {"plugin.disable"}
+    assert all("杨善洲" in r.actor for r in services.entries(office, who="杨善洲").rows)
 
 
 def test_the_office_browses_and_exports_it(activity):
     page = activity.get("/admin/audit").get_data(as_text=True)
-    assert "account.create" in page and "墓园修缮" in page
-    assert activity.get("/admin/audit?area=booking").get_data(as_text=True).count("booking.") >= 1
+    assert "新建账号" in page and "墓园修缮" in page and "最多显示" not in page
+    assert ">account.create<" not in page  # the key is only an attribute, never the text
+    assert activity.get("/admin/audit?area=booking").get_data(as_text=True).count("取消预约") >= 1
     assert activity.get("/admin/audit?start=2026-02-30").status_code == 400
     workbook = openpyxl.load_workbook(
         io.BytesIO(activity.get("/admin/audit.xlsx?area=catalog").data)
     )
     sheet = workbook.active
-    assert [c.value for c in sheet[1]] == ["时间", "操作人", "类别", "操作", "对象", "原因"]
-    assert any(row[5] == "墓园修缮" for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert [c.value for c in sheet[1]] == ["时间", "操作人", "类别", "操作", "对象", "原因或内容"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert any(row[5] == "墓园修缮" and row[3] == "暂停教学点" for row in rows)
 
 
 @pytest.mark.parametrize("username", ["party_school_admin", "organizer", "trainee"])

@@ -95,9 +95,9 @@ def nav_entry(page: Page, label: str, role: str = "link") -> Locator:
     """The main navbar's link (or with role="button", button) ``label``, made visible.
 
     On a phone the collapsed menu is opened first; an entry in a dropdown (目录, 管理, or the
-    user menu, whose toggle is the whoami element: 消息, 修改密码, API 密钥, 退出) has its
-    dropdown opened. A name may go on after the label: 消息 is "消息 2 条未读" with unread
-    messages.
+    user menu, whose toggle is the whoami element: 修改密码, API 密钥, 退出) has its
+    dropdown opened. A name may go on after the label: 消息 (an entry of its own) is
+    "消息 2 条未读" with unread messages.
     """
     page.wait_for_load_state("load")  # Bootstrap's script opens the menus
     _expand_navbar(page)

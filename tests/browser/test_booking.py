@@ -274,7 +274,7 @@ _NAVBAR_OVERFLOW_JS = """
 )
 def test_the_navbar_fits_on_one_line_on_a_desktop(page: Page, base_url: str, username):
     login(page, base_url, username)
-    open_menu(page, "消息")  # in the user menu: every one of these users has it
+    open_menu(page, "消息")  # a navbar entry of its own: every one of these users has it
     expect(page.get_by_role("heading", level=1)).to_have_text("消息")
     expect(page.get_by_role("button", name="展开菜单")).to_be_hidden()
     wrapped = page.evaluate(_WRAPPED_NAV_LINKS_JS)

@@ -56,7 +56,7 @@ def test_anyone_searches_sites_and_browses_teachers_and_courses(page: Page, base
     site_rows(page).get_by_role("link", name="滇西抗战纪念馆", exact=True).click()
     expect(page).to_have_url(re.compile(r"/sites/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("滇西抗战纪念馆")
-    expect(page.get_by_text("腾冲干部教育培训学院 · 抗战历史")).to_be_visible()
+    expect(page.get_by_text("腾冲干部学院 · 抗战历史")).to_be_visible()
     facts = {
         "每场容量": "100 人",
         "单场时长": "90 分钟",
@@ -155,7 +155,7 @@ def test_member_staff_adds_a_site_then_suspends_it(page: Page, base_url: str):
     expect(page).to_have_url(re.compile(r"/sites/\d+$"))
     expect(flash(page, f"已新建教学点：{name}")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
-    expect(page.get_by_text("腾冲干部教育培训学院 · 乡村振兴 · 启用")).to_be_visible()
+    expect(page.get_by_text("腾冲干部学院 · 乡村振兴 · 启用")).to_be_visible()
     facts = {
         "每场容量": "45 人",
         "单场时长": "75 分钟",
@@ -166,7 +166,13 @@ def test_member_staff_adds_a_site_then_suspends_it(page: Page, base_url: str):
     for term, value in facts.items():
         expect(page.locator(f"dt:text-is('{term}') + dd")).to_have_text(value)
     expect(page.locator("dt:text-is('地址') + dd")).to_contain_text("和顺镇十字路")
-    expect(page.locator("dt:text-is('地址') + dd")).to_contain_text("24.9983, 98.4571")
+    # The coordinates typed place it on the site's map and in the navigation links (geo: keeps
+    # WGS-84; 高德 and 百度 get their own datums).
+    expect(page.locator("svg.route-map g.stop").first).to_be_visible()
+    expect(page.get_by_role("link", name="其他地图应用")).to_have_attribute(
+        "href", re.compile(r"^geo:24\.998300,98\.457100")
+    )
+    expect(page.get_by_role("link", name="高德地图导航")).to_be_visible()
     history = page.get_by_role("region", name="变更记录")
     expect(history.locator("tbody tr").filter(has_text="新建")).to_have_count(1)
 

@@ -31,12 +31,9 @@ from tests.browser.journeys import (
 
 pytestmark = pytest.mark.browser
 
-# Short name: full name (the attendance form's groups), in the order the portal lists members.
-INVITED = {
-    "市委党校": "中共保山市委党校",
-    "腾冲干部学院": "腾冲干部教育培训学院",
-    "杨善洲干部学院": "保山杨善洲干部学院",
-}
+# The invited members by their short names, in the order the portal lists them: a meeting's
+# page names each member one way, the attendance form's groups included.
+INVITED = ("市委党校", "腾冲干部学院", "杨善洲干部学院")
 LEFT_OUT = "松山基地"
 ROOM = "市委党校三楼第一会议室"
 
@@ -120,8 +117,8 @@ def test_office_calls_a_joint_meeting_and_records_its_decisions(new_page, base_u
 
     # Who came: two members present with their people, one absent.
     attendance = section(page, "出席情况")
-    for short, full in INVITED.items():
-        group = attendance.get_by_role("group", name=full)
+    for short in INVITED:
+        group = attendance.get_by_role("group", name=short, exact=True)
         present = short != "腾冲干部学院"
         group.get_by_label("出席情况", exact=True).select_option(
             label="出席" if present else "缺席"
@@ -161,8 +158,8 @@ def test_office_calls_a_joint_meeting_and_records_its_decisions(new_page, base_u
 
     # The office's page keeps the attendance in its form, to be corrected if need be.
     attendance = section(page, "出席情况")
-    for short, full in INVITED.items():
-        group = attendance.get_by_role("group", name=full)
+    for short in INVITED:
+        group = attendance.get_by_role("group", name=short, exact=True)
         present = short != "腾冲干部学院"
         expect(group.get_by_label("出席情况", exact=True)).to_have_value(
             "present" if present else "absent"

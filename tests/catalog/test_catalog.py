@@ -355,7 +355,10 @@ def test_sync_changes_are_in_the_history(app):
     db.session.commit()
     site = db.session.scalars(select(TeachingSite)).first()
     entries = services.history(site)
-    assert entries[-1].action == "create" and entries[-1].actor_name.startswith("插件 ")
+    # Named by the member whose plugin brought it ("松山基地（插件同步）"), not by a plugin key.
+    assert entries[-1].action == "create"
+    assert entries[-1].actor_name == f"{site.member.short_name}（插件同步）"
+    assert site.member.plugin not in entries[-1].actor_name
 
 
 # ---------------------------------------------------------------- assessments

@@ -153,6 +153,59 @@ def test_text_exports_paste_into_word(client, demo):
     assert client.get(f"/meetings/{meeting.id}/export.doc").status_code == 404
 
 
+def test_office_staff_get_word_and_pdf_offered_not_markdown(client, demo):
+    meeting = full_meeting()
+    login(client, "office")
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "导出 Word" in page and "导出 PDF" in page and "Markdown" not in page
+
+
+def test_the_word_export_holds_the_whole_record(client, demo):
+    import io
+
+    import docx
+
+    meeting = full_meeting()
+    login(client, "party_school_staff")
+    response = client.get(f"/meetings/{meeting.id}/export.docx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("wordprocessingml.document")
+    assert "attachment" in response.headers["Content-Disposition"]
+    document = docx.Document(io.BytesIO(response.data))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[0] == TITLE
+    for heading in ("一、议程", "二、出席情况", "三、会议纪要", "四、议定事项"):
+        assert heading in paragraphs
+    cells = [c.text for table in document.tables for row in table.rows for c in row.cells]
+    assert "https://meeting.example.cn/j/123" in cells
+    assert "通报全年环线教学情况" in cells and "牵头制定联合集训实施细则" in "".join(cells)
+    # A member is named one way in the whole record: its short name.
+    assert "市委党校" in cells and member("party_school").name not in "".join(cells)
+    assert document.styles["Normal"].element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+    )
+    login(client, "tengchong_college_staff")  # not invited
+    assert client.get(f"/meetings/{meeting.id}/export.docx").status_code == 404
+
+
+def test_a_place_is_said_once(demo):
+    from portal.catalog.models import TeachingSite
+    from portal.meetings.models import Meeting
+
+    hall = db.session.scalar(select(TeachingSite).where(TeachingSite.key == "main_hall"))
+    meeting = Meeting(title="x", place_text="")
+    assert meeting.place_label == ""
+    meeting.place_text = "市委党校三楼第一会议室"
+    assert meeting.place_label == "市委党校三楼第一会议室"
+    meeting.site = hall
+    meeting.place_text = f"{hall.name}东侧贵宾室"
+    assert meeting.place_label == f"{hall.name}东侧贵宾室"
+    meeting.place_text = hall.name
+    assert meeting.place_label == hall.name
+    meeting.place_text = "三楼"
+    assert meeting.place_label == f"{hall.name} · 三楼"
+
+
 # ---------------------------------------------------------------- calendar and feed
 
 

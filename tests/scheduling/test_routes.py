@@ -122,7 +122,8 @@ def test_itinerary_day_by_day(demo, client):
     # The plain list of sites, linked to their pages, and the hours of the courses.
     assert "站点一览" in page
     assert f'href="/sites/{site("battle_museum").id}"' in page
-    assert page.count(f'href="/sites/{site("guoshang_cemetery").id}"') == 2
+    # Linked from the day's table, the list and the route map.
+    assert page.count(f'href="/sites/{site("guoshang_cemetery").id}"') == 3
     assert "合计：11 学时" in page
 
 

@@ -65,6 +65,16 @@ def pdf_upload(name: str = "jiangyi.pdf") -> FileStorage:
     return FileStorage(io.BytesIO(PDF_BYTES), filename=name, content_type="application/pdf")
 
 
+def png_upload(name: str = "photo.png") -> FileStorage:
+    """A small real PNG (a site photo)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 30, 30)).save(out, "PNG")
+    out.seek(0)
+    return FileStorage(out, filename=name, content_type="image/png")
+
+
 def build_world() -> dict[str, Any]:
     """Objects of member A (party_school) and B (tengchong_college), organizers A and B."""
     organizer_b = auth_services.create_user(
@@ -111,6 +121,10 @@ def build_world() -> dict[str, Any]:
     material_b = catalog_services.add_material(
         course("memorial_onsite"), office, "case", "纪念馆案例", pdf_upload("anli.pdf")
     )
+    from portal.catalog import photos
+
+    photo_a = photos.add_photo(site("main_hall"), office, png_upload(), "主报告厅")
+    photo_b = photos.add_photo(site("dianxi_memorial"), office, png_upload(), "纪念馆")
     far = date.today() + timedelta(days=300)
     off_a = TeacherUnavailability(
         teacher_id=teacher("yang_li").id, starts_on=far, ends_on=far, reason="外出"
@@ -159,6 +173,8 @@ def build_world() -> dict[str, Any]:
         "reservation_b": booking_b.reservations[0].id,
         "material_a": material_a.id,
         "material_b": material_b.id,
+        "photo_a": photo_a.id,
+        "photo_b": photo_b.id,
         "unavailable_a": off_a.id,
         "unavailable_b": off_b.id,
         "message_b": message_b.id,

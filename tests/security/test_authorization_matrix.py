@@ -69,7 +69,14 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask, url_for
 
-from tests.security.support import ROLES, Tracker, WriteDetector, client_as, pdf_upload
+from tests.security.support import (
+    ROLES,
+    Tracker,
+    WriteDetector,
+    client_as,
+    pdf_upload,
+    png_upload,
+)
 
 pytestmark = pytest.mark.db
 
@@ -177,6 +184,13 @@ RULES: dict[str, str | list[V]] = {
     "catalog.teacher_unavailable": "member_owned",
     "catalog.teacher_unavailable_delete": "member_owned",
     "catalog.course_material_add": "member_owned",
+    "site_photos.upload": "member_owned",
+    "site_photos.delete": "member_owned",
+    "site_photos.image": [
+        V("public"),
+        V("public", size="large"),
+        V("public", photo_id="photo_b"),
+    ],
     "catalog.material_delete": "member_owned",
     # catalogue: Excel
     "catalog_transfer.sites_export": "public",
@@ -272,6 +286,7 @@ RULES: dict[str, str | list[V]] = {
     "meetings.decision_done": "staff_area",
     "meetings.decision_reopen": "staff_area_office",
     "meetings.export_pdf": "staff_area",
+    "meetings.export_docx": "staff_area",
     "meetings.export_text": [V("staff_area"), V("staff_area", fmt="md")],
     # joint events: public once published, drafts for the office only; the office runs
     # them, member staff of invited members register and enter, judges score
@@ -319,6 +334,8 @@ PARAMS = {
     "booking_id": "booking_a",
     "reservation_id": "reservation_a",
     "material_id": "material_a",
+    "photo_id": "photo_a",
+    "size": "small",
     "entry_id": "unavailable_a",
     "user_id": "trainee",
     "token_id": "api_token",
@@ -487,6 +504,10 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "mat-kind": "material",
         "mat-title": "越权上传",
         "mat-file": (pdf_upload().stream, "x.pdf"),
+    },
+    "site_photos.upload": lambda w: {
+        "photo-photo": (png_upload().stream, "x.png"),
+        "photo-caption": "越权上传",
     },
     "catalog_transfer.sites_import": lambda w: {
         "member_id": str(w["member_a"]),
@@ -684,6 +705,8 @@ CANARIES = {
     "catalog.teacher_unavailable": "member_staff",
     "catalog.teacher_unavailable_delete": "member_staff",
     "catalog.material_delete": "member_admin",
+    "site_photos.upload": "member_staff",
+    "site_photos.delete": "member_admin",
     "auth.users": "office",
     "auth.user_active": "office",
     "auth.api_token_revoke": "member_admin",

@@ -171,6 +171,7 @@ BUTTON_ONLY = {
     "auth.api_token_revoke": "submit",
     "bookings.accept": "submit",
     "catalog.material_delete": "x-submit",
+    "site_photos.delete": "x-submit",
     "catalog.teacher_unavailable_delete": "rm-submit",
     "members.plugin_sync": "submit",
     "members.plugin_toggle": "submit",
@@ -576,7 +577,9 @@ UPLOAD_ENDPOINTS = {
     "/sites/import": {"member_id": "{member_a}"},
     "/teachers/import": {"member_id": "{member_a}"},
     "/courses/{course_a}/materials": {"mat-kind": "material", "mat-title": "大文件"},
+    "/sites/{site_a}/photos": {"photo-caption": "大照片"},
 }
+FILE_FIELDS = {"materials": "mat-file", "photos": "photo-photo"}
 
 
 def _fields(template: dict[str, str], world: dict[str, Any]) -> dict[str, str]:
@@ -588,7 +591,7 @@ def test_an_upload_over_the_request_limit_answers_413_in_chinese(world, app):
     big = b"\x00" * (16 * 1024 * 1024 + 1024)
     for path, fields in UPLOAD_ENDPOINTS.items():
         url = path.format(**world)
-        file_field = "mat-file" if "materials" in path else "file"
+        file_field = FILE_FIELDS.get(path.rsplit("/", 1)[-1], "file")
         before = snapshot()
         response = office.post(
             url,

@@ -22,7 +22,15 @@ from portal.notifications.models import Message
 from portal.scheduling.calendar_views import feed_token
 from portal.timeutil import LOCAL_TZ
 from tests.scheduling.helpers import user
-from tests.security.support import Tracker, changed_tables, client_as, fresh, pdf_upload, snapshot
+from tests.security.support import (
+    Tracker,
+    changed_tables,
+    client_as,
+    fresh,
+    pdf_upload,
+    png_upload,
+    snapshot,
+)
 
 pytestmark = pytest.mark.db
 
@@ -75,6 +83,7 @@ def member_a_against_b(w: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
         ),
         ("POST", f"/teachers/unavailable/{w['unavailable_b']}/delete", {}),
         ("POST", f"/materials/{w['material_b']}/delete", {}),
+        ("POST", f"/site-photos/{w['photo_b']}/delete", {}),
         ("POST", f"/reservations/{w['reservation_a_at_b']}/confirm", {}),
         ("POST", f"/reservations/{w['reservation_a_at_b']}/decline", {"reason": "越权"}),
         ("POST", f"/reservations/{w['reservation_b']}/confirm", {}),
@@ -91,11 +100,14 @@ def test_member_a_cannot_reach_member_b_private_data(world, app, username):
     cases = [
         *member_a_against_b(world),
         ("POST", f"/courses/{world['course_b']}/materials", "upload"),
+        ("POST", f"/sites/{world['site_b']}/photos", "photo"),
         ("POST", f"/account/api-tokens/{world['api_token_b']}/revoke", {}),
     ]
     tracker = Tracker()
     for method, url, form in cases:
-        if form == "upload":
+        if form == "photo":
+            form = {"photo-photo": (png_upload().stream, "p.png"), "photo-caption": "越权"}
+        elif form == "upload":
             form = {
                 "mat-kind": "material",
                 "mat-title": "越权",
@@ -293,6 +305,7 @@ def member_a_against_meetings_of_others(w: dict[str, Any]) -> list[tuple[str, st
         ("GET", f"/meetings/{meeting_b}/export.pdf", None),
         ("GET", f"/meetings/{meeting_b}/export.txt", None),
         ("GET", f"/meetings/{meeting_b}/export.md", None),
+        ("GET", f"/meetings/{meeting_b}/export.docx", None),
         (
             "POST",
             f"/meetings/{meeting_b}/reply",

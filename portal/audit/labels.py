@@ -1,0 +1,123 @@
+"""What each audited action is called in the log: one human label per action key.
+
+Keys are ``<area>.<verb>`` as recorded by ``audit.services.record`` (accounts, plugins,
+rules, routes), by ``audit.tracking`` (meetings, events), by the catalogue's history
+(``<item type>.<action>``) and by a booking's history (``booking.<action>``).
+``tests/audit/test_audit_labels.py`` finds every key the code records and fails when one
+has no label here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+# Areas of the log (the filter's 类别), in the order the filter lists them.
+AREAS: dict[str, Any] = {
+    "account": _l("账号"),
+    "plugin": _l("插件"),
+    "setting": _l("环线规则"),
+    "route": _l("环线线路"),
+    "catalog": _l("目录"),
+    "booking": _l("预约"),
+    "meeting": _l("联席会议"),
+    "event": _l("联动活动"),
+}
+
+ACTION_LABELS: dict[str, Any] = {
+    # accounts
+    "account.create": _l("新建账号"),
+    "account.change_password": _l("修改自己的密码"),
+    "account.reset_password": _l("重置密码"),
+    "account.enable": _l("启用账号"),
+    "account.disable": _l("停用账号"),
+    "account.create_token": _l("创建 API 密钥"),
+    "account.revoke_token": _l("吊销 API 密钥"),
+    # plugins and rules
+    "plugin.enable": _l("启用成员单位插件"),
+    "plugin.disable": _l("停用成员单位插件"),
+    "setting.change": _l("修改环线规则"),
+    # route templates
+    "route.create": _l("新建环线线路"),
+    "route.edit": _l("修改环线线路"),
+    "route.draft": _l("线路改回草稿"),
+    "route.published": _l("发布环线线路"),
+    "route.retired": _l("停用环线线路"),
+    # catalogue: teaching sites
+    "site.create": _l("新建教学点"),
+    "site.edit": _l("修改教学点"),
+    "site.suspend": _l("暂停教学点"),
+    "site.retire": _l("教学点退出"),
+    "site.activate": _l("启用教学点"),
+    "site.sync": _l("插件同步教学点"),
+    "site.import": _l("批量导入教学点"),
+    "site.assess": _l("教学点年度考核"),
+    "site.photo": _l("教学点照片"),
+    # catalogue: teachers
+    "teacher.create": _l("新建师资"),
+    "teacher.edit": _l("修改师资"),
+    "teacher.suspend": _l("暂停师资"),
+    "teacher.retire": _l("师资退出"),
+    "teacher.activate": _l("启用师资"),
+    "teacher.sync": _l("插件同步师资"),
+    "teacher.import": _l("批量导入师资"),
+    "teacher.availability": _l("师资不可用日期"),
+    # catalogue: courses
+    "course.create": _l("新建课程"),
+    "course.edit": _l("修改课程"),
+    "course.suspend": _l("暂停课程"),
+    "course.retire": _l("课程退出"),
+    "course.activate": _l("启用课程"),
+    "course.sync": _l("插件同步课程"),
+    "course.import": _l("批量导入课程"),
+    "course.excellent": _l("精品课程评定"),
+    "course.material": _l("课程教材与案例"),
+    # bookings (a booking's own history)
+    "booking.create": _l("提交预约"),
+    "booking.pending": _l("预约站点（待确认）"),
+    "booking.confirmed": _l("预约站点（自动确认）"),
+    "booking.waitlisted": _l("加入候补"),
+    "booking.offered": _l("候补递补"),
+    "booking.confirm": _l("确认站点预约"),
+    "booking.decline": _l("婉拒站点预约"),
+    "booking.cancel": _l("取消预约"),
+    "booking.move": _l("改期"),
+    "booking.status": _l("预约状态变更"),
+    "booking.offer": _l("候补递补"),
+    "booking.accept_offer": _l("接受候补名额"),
+    "booking.offer_expired": _l("候补名额过期"),
+    # joint meetings
+    "meeting.create": _l("召集会议"),
+    "meeting.edit": _l("修改会议"),
+    "meeting.schedule": _l("确定会议时间"),
+    "meeting.held": _l("会议已召开"),
+    "meeting.cancel": _l("取消会议"),
+    "meeting.minutes": _l("填写会议纪要"),
+    "meeting.reply": _l("回复会议通知"),
+    "meeting.decision": _l("布置议定事项"),
+    "meeting.decision_done": _l("办结议定事项"),
+    # joint events
+    "event.create": _l("新建联动活动"),
+    "event.edit": _l("修改联动活动"),
+    "event.publish": _l("发布联动活动"),
+    "event.cancel": _l("取消联动活动"),
+    "event.results": _l("公布评比结果"),
+    "event.judge": _l("聘请评委"),
+    "event.judge_removed": _l("撤销评委"),
+    "event.entry": _l("报送参赛"),
+    "event.register": _l("报名参加活动"),
+    "event.register_cancel": _l("取消活动报名"),
+}
+
+
+def action_label(key: str) -> str:
+    """The label of ``key`` in the current language; an unknown key is shown as it is."""
+    label = ACTION_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def area_of(key: str) -> str:
+    """The area of an action key: its first part, catalogue item types being ``catalog``."""
+    head = key.split(".", 1)[0]
+    return "catalog" if head in ("site", "teacher", "course") else head

@@ -1,0 +1,1 @@
+"""Maps drawn on the server, offline: routes and sites as SVG (pages) or vector drawing (PDF)."""
