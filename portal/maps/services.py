@@ -2,7 +2,7 @@
 
 Each function returns a ``MapSpec`` (or None when fewer than one located site is there to
 draw); the travel time of each leg is the portal's own estimate
-(``scheduling.services.travel_minutes``, from the coordinates and the office's settings),
+(``scheduling.fitting.travel_minutes``, from the coordinates and the office's settings),
 the same the booking checks use.
 """
 

@@ -10,7 +10,9 @@ import pytest
 from portal.extensions import db
 from portal.maps import drawing
 from portal.maps import services as maps
-from portal.scheduling import services as scheduling
+from portal.scheduling.booking import book, decide
+from portal.scheduling.fitting import travel_minutes
+from portal.scheduling.settings import all_settings
 from tests.conftest import login
 from tests.scheduling.helpers import at, future_weekday, new_class, site, stop, template, user
 
@@ -84,9 +86,9 @@ def test_a_template_map_has_one_mark_per_stop_and_one_label_per_leg(demo):
     assert colours == {maps.member_colour(s.member) for s in expected_stops}
     assert len(colours) == 4  # the five-day route crosses all four members
     # One line and one label per leg, the label being the portal's own travel estimate.
-    settings = scheduling.all_settings()
+    settings = all_settings()
     expected = [
-        f"约 {scheduling.travel_minutes(a, b, settings)} 分钟"
+        f"约 {travel_minutes(a, b, settings)} 分钟"
         for a, b in zip(expected_stops, expected_stops[1:], strict=False)
     ]
     assert leg_labels(root) == expected and len(legs(root)) == len(expected)
@@ -99,7 +101,7 @@ def test_a_template_map_has_one_mark_per_stop_and_one_label_per_leg(demo):
 @pytest.mark.db
 def test_a_class_map_greys_a_declined_stop_and_routes_around_it(demo):
     day = future_weekday(3)
-    booking = scheduling.book(
+    booking = book(
         new_class(20),
         [
             stop("main_hall", at(day, 9), 90, index=0),
@@ -110,7 +112,7 @@ def test_a_class_map_greys_a_declined_stop_and_routes_around_it(demo):
     )
     db.session.commit()
     heshun = next(r for r in booking.reservations if r.site.key == "heshun_library")
-    scheduling.decide(heshun, user("tengchong_college_staff"), confirm=False, reason="闭馆")
+    decide(heshun, user("tengchong_college_staff"), confirm=False, reason="闭馆")
     db.session.commit()
     root = parse(drawing.render_svg(maps.class_map(booking.training_class)))
     marks = stops_of(root)
@@ -118,9 +120,7 @@ def test_a_class_map_greys_a_declined_stop_and_routes_around_it(demo):
     declined = [g for g in marks if g.get("data-declined") == "1"]
     assert [int(g.get("data-site-id")) for g in declined] == [heshun.site_id]
     labels = leg_labels(root)
-    minutes = scheduling.travel_minutes(
-        site("main_hall"), site("guoshang_cemetery"), scheduling.all_settings()
-    )
+    minutes = travel_minutes(site("main_hall"), site("guoshang_cemetery"), all_settings())
     assert labels == [f"约 {minutes} 分钟"]  # main hall → 国殇墓园, not via the declined stop
 
 
@@ -141,9 +141,7 @@ def test_pages_show_the_maps_and_navigation(demo, client):
     assert "（24.8049, 98.8623）" not in page
 
     booking_day = future_weekday(2)
-    booking = scheduling.book(
-        new_class(20), [stop("main_hall", at(booking_day, 9), 90)], user("organizer")
-    )
+    booking = book(new_class(20), [stop("main_hall", at(booking_day, 9), 90)], user("organizer"))
     db.session.commit()
     login(client, "organizer")
     page = client.get(f"/classes/{booking.class_id}").get_data(as_text=True)
