@@ -14,7 +14,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.members.models import Member
 from portal.pdf import NO_LINE_END, NO_LINE_START, wrap_text
-from portal.scheduling import itinerary, services
+from portal.scheduling import itinerary
+from portal.scheduling.booking import book, decide
+from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import RouteTemplate
 from tests.conftest import login
 from tests.scheduling.helpers import future_weekday, new_class, user
@@ -58,15 +60,15 @@ def five_days(demo):
     klass = new_class(
         36, name="某省委组织部县处级干部党性教育培训班", days=5, start=future_weekday(2)
     )
-    booking = services.book(
+    booking = book(
         klass,
-        services.plan_from_template(route, klass.starts_on),
+        plan_from_template(route, klass.starts_on),
         user("organizer"),
         template=route,
     )
     db.session.commit()
     declined = next(r for r in booking.reservations if r.site.key == "dianxi_memorial")
-    services.decide(declined, user("tengchong_college_staff"), confirm=False, reason="闭馆维护")
+    decide(declined, user("tengchong_college_staff"), confirm=False, reason="闭馆维护")
     db.session.commit()
     return klass, booking, declined
 
