@@ -58,6 +58,10 @@ def load_demo() -> list[DemoAccount]:
         )
     load_demo_routes()
     db.session.commit()
+    from portal.trainees.demo import load_demo_trainees
+
+    load_demo_trainees()
+    db.session.commit()
     return accounts
 
 
