@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import update
@@ -42,8 +42,10 @@ def make_token(user: User) -> str:
 
 
 def activation_url(token: str) -> str:
+    """The link as the trainee opens it: the deployment's address (PORTAL_BASE_URL), else the
+    address of the current request, else a path (the command line without a base URL)."""
     base = current_app.config.get("PORTAL_BASE_URL", "").rstrip("/")
-    if base:
+    if base or not has_request_context():
         return f"{base}/activate/{token}"
     return url_for("trainees.activate", token=token, _external=True)
 
