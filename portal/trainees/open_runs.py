@@ -198,12 +198,7 @@ def validate_run(values: Mapping[str, Any]) -> dict[str, Any]:
         errors["starts_on"] = _("开班日期须在今天之后。")
     if starts_on and deadline and not today() <= deadline < starts_on:
         errors["booking_deadline"] = _("报名截止日期须在今天及以后、开班日期之前。")
-    if (
-        starts_on
-        and cancel
-        and not (deadline is None or deadline <= cancel)
-        or (starts_on and cancel and cancel >= starts_on)
-    ):
+    if cancel and ((deadline and cancel < deadline) or (starts_on and cancel >= starts_on)):
         errors["cancel_deadline"] = _("取消截止日期须不早于报名截止日期，且在开班日期之前。")
     open_to = values.get("open_to")
     if open_to not in ("all", "units"):

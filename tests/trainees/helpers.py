@@ -49,7 +49,7 @@ def run_start(at_least_days: int = 21) -> date:
 
 def publish(
     seats: int = 10,
-    minimum: int = 2,
+    minimum: int | None = None,
     *,
     publisher: str = "office",
     start: date | None = None,
@@ -67,7 +67,7 @@ def publish(
             "booking_deadline": start - timedelta(days=deadline_days),
             "cancel_deadline": start - timedelta(days=3),
             "seats": seats,
-            "min_participants": minimum,
+            "min_participants": minimum if minimum is not None else min(2, seats),
             "open_to": "units" if quotas else "all",
             "quotas": quotas,
         },
