@@ -79,8 +79,7 @@ def class_electives(class_id: int):
 @login_required
 def hosting_electives():
     """A member's staff: how many trainees come to each elective option at its sites."""
-    if not current_user.is_member_user:
+    if not (current_user.is_member_user or current_user.is_office):
         abort(403)
-    return render_template(
-        "trainees/hosting.html", rows=electives.hosting_counts(current_user.member_id)
-    )
+    member_id = None if current_user.is_office else current_user.member_id
+    return render_template("trainees/hosting.html", rows=electives.hosting_counts(member_id))

@@ -401,14 +401,17 @@ class HostView:
     count: int
 
 
-def hosting_counts(member_id: int) -> list[HostView]:
+def hosting_counts(member_id: int | None) -> list[HostView]:
+    """Elective options at the member's sites (every member's: None, for the office)."""
     rows = []
-    for option in db.session.scalars(
+    query = (
         select(ElectiveOption)
         .join(TeachingSite, TeachingSite.id == ElectiveOption.site_id)
-        .where(TeachingSite.member_id == member_id)
         .order_by(ElectiveOption.id)
-    ):
+    )
+    if member_id is not None:
+        query = query.where(TeachingSite.member_id == member_id)
+    for option in db.session.scalars(query):
         rows.append(HostView(option.elective, option, counts(option.elective).get(option.id, 0)))
     return rows
 

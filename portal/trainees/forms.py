@@ -32,6 +32,7 @@ class TraineeForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[no_nul])
     gender = SelectField(
         _l("性别"),
+        default="",
         choices=[
             SelectChoice("", _l("未填")),
             SelectChoice("男", _l("男")),
