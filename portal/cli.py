@@ -133,11 +133,11 @@ def plugins_disable(name: str) -> None:
 @portal_cli.command("load-demo")
 @with_appcontext
 def load_demo() -> None:
-    """Sync the plugins and create a demo account for every role (idempotent)."""
+    """Sync the plugins, a demo account for every role, the trainees' demo (idempotent)."""
     from portal.demo import DEMO_PASSWORD
     from portal.demo import load_demo as load
 
-    accounts = load()
+    accounts = load(trainees=True)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for a in accounts:
         click.echo(f"  {a.username:<28} {a.role}{'  ' + a.member_key if a.member_key else ''}")

@@ -182,6 +182,8 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
 
     organizer, organizer_b = user("organizer"), user("organizer_b")
     trainee = user("trainee")
+    trainee.phone = trainee.phone or "13800138000"
+    db.session.commit()
     entry_a = roster.add_trainee(
         class_a, organizer, {"name": trainee.display_name, "phone": trainee.phone}
     )
