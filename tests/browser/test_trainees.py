@@ -164,3 +164,41 @@ def test_the_organizer_sees_who_acknowledged_and_posts_a_notice(page: Page, base
     login(page, base_url, "trainee")
     page.get_by_role("link", name="返程安排").click()
     expect(page.get_by_test_id("notice").first).to_contain_text("15:00")
+
+
+def test_every_page_of_the_area_fits_a_phone(new_page, base_url: str):
+    """At 360 px nothing scrolls sideways: the organizer's, the office's and a host's pages."""
+    organizer = new_page(phone=True)
+    login(organizer, base_url, "organizer")
+    open_roster(organizer, base_url)
+    roster_url = organizer.url
+    class_id = re.search(r"/classes/(\d+)/trainees", roster_url).group(1)
+    pages = [
+        roster_url,
+        f"{base_url}/classes/{class_id}/trainees/import",
+        f"{base_url}/classes/{class_id}/trainees/sheet",
+        f"{base_url}/classes/{class_id}/trainees/summary",
+        f"{base_url}/classes/{class_id}/notices",
+        f"{base_url}/classes/{class_id}/trainees/profile",
+        f"{base_url}/classes/{class_id}/electives",
+        f"{base_url}/me/classes/{class_id}/handbook",
+        f"{base_url}/runs",
+    ]
+    for url in pages:
+        organizer.goto(url)
+        assert_no_horizontal_scroll(organizer)
+    office = new_page(phone=True)
+    login(office, base_url, "office")
+    office.goto(base_url + "/runs/manage")
+    assert_no_horizontal_scroll(office)
+    office.get_by_role("link", name=DEMO_RUN).click()
+    assert_no_horizontal_scroll(office)
+    office.goto(base_url + "/runs/new")
+    assert_no_horizontal_scroll(office)
+    host = new_page(phone=True)
+    login(host, base_url, "tengchong_college_staff")
+    host.goto(base_url + "/hosting/electives")
+    assert_no_horizontal_scroll(host)
+    host.get_by_role("link", name=DEMO_CLASS).first.click()
+    expect(host.get_by_test_id("summary")).to_be_visible()
+    assert_no_horizontal_scroll(host)
