@@ -251,3 +251,42 @@ def test_an_elective_option_never_takes_more_than_its_seats(concurrent_app):
         )
         assert user("organizer") is not None
         db.session.remove()
+
+
+def make_everyone_count_first(monkeypatch, attempts: int, wait: float = 10) -> None:
+    """Hold each booking between counting the seats and writing until all have counted.
+
+    With the lock on, the first booking holds the run's row while it waits, nobody else
+    can count, the gate gives up after ``wait`` seconds and the bookings go one at a time.
+    """
+    import contextlib
+    import threading
+
+    gate = threading.Barrier(attempts)
+    original = open_runs.held_seats
+
+    def count_then_wait(*args, **kwargs):
+        found = original(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait(timeout=wait)
+        return found
+
+    monkeypatch.setattr(open_runs, "held_seats", count_then_wait)
+
+
+def test_without_the_lock_the_race_oversells(concurrent_app, monkeypatch):
+    """What the lock prevents: everyone counts 0 of 20 taken, and all 30 get a seat."""
+    concurrent_app.config["SCHEDULING_LOCKS"] = False
+    run_id, ids = prepare_run(concurrent_app)
+    make_everyone_count_first(monkeypatch, 30)
+    outcome = run_all(concurrent_app, run_id, ids[:30])
+    assert outcome == Counter({"booked": 30}), outcome
+    assert held(concurrent_app, run_id)[0] == 30 > SEATS
+
+
+def test_with_the_lock_the_same_race_cannot_oversell(concurrent_app, monkeypatch):
+    run_id, ids = prepare_run(concurrent_app)
+    make_everyone_count_first(monkeypatch, 30, wait=1)
+    outcome = run_all(concurrent_app, run_id, ids[:30])
+    assert outcome == Counter({"booked": SEATS, "waitlisted": 10}), outcome
+    assert held(concurrent_app, run_id)[0] == SEATS
