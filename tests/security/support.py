@@ -233,6 +233,7 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
         "roster_entry_b": entry_b.id,
         "elective_a": elective.id,
         "elective_option_a": elective.options[0].id,
+        "elective_bookings_a": [o.booking_id for o in elective.options],
         "run_a": run_a.id,
         "run_b": run_b.id,
         "seat_a": seat_a.id,
