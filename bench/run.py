@@ -283,9 +283,11 @@ def in_process(app, rng: random.Random) -> dict[str, Any]:
 
     from portal.auth.models import User
     from portal.catalog.models import TeachingSite
+    from portal.errors import ServiceError
     from portal.extensions import db
     from portal.members.models import Member
-    from portal.scheduling import services
+    from portal.scheduling.booking import book, decide
+    from portal.scheduling.fitting import BookingRefused, check_plan, plan_from_template
     from portal.scheduling.models import Reservation, RouteTemplate, TrainingClass
     from portal.timeutil import LOCAL_TZ
 
@@ -310,9 +312,9 @@ def in_process(app, rng: random.Random) -> dict[str, Any]:
                 seen, stop = count_queries()
                 began = time.perf_counter()
                 template = db.session.get(RouteTemplate, five)
-                plan = services.plan_from_template(template, start)
+                plan = plan_from_template(template, start)
                 built, planned = time.perf_counter(), seen[0]
-                problems = services.check_plan(plan, 40)
+                problems = check_plan(plan, 40)
                 check_times.append((time.perf_counter() - built) * 1000)
                 plan_times.append((built - began) * 1000)
                 stop()
@@ -361,10 +363,10 @@ def in_process(app, rng: random.Random) -> dict[str, Any]:
             template = db.session.get(RouteTemplate, one)
             began = time.perf_counter()
             try:
-                plan = services.plan_from_template(template, day)
-                services.book(training_class, plan, actor, template=template)
+                plan = plan_from_template(template, day)
+                book(training_class, plan, actor, template=template)
                 booked += 1
-            except services.BookingRefused:
+            except BookingRefused:
                 pass
             times.append((time.perf_counter() - began) * 1000)
             db.session.remove()
@@ -392,9 +394,9 @@ def in_process(app, rng: random.Random) -> dict[str, Any]:
             reservation = db.session.get(Reservation, reservation_id)
             began = time.perf_counter()
             try:
-                services.decide(reservation, actor, confirm=True)
+                decide(reservation, actor, confirm=True)
                 confirmed += 1
-            except services.ServiceError:
+            except ServiceError:
                 pass
             times.append((time.perf_counter() - began) * 1000)
             db.session.remove()
@@ -473,7 +475,8 @@ def _burst_worker(
     from portal.auth.models import User
     from portal.catalog.models import TeachingSite
     from portal.extensions import db
-    from portal.scheduling import services
+    from portal.scheduling.booking import book
+    from portal.scheduling.fitting import BookingRefused, PlannedStop
     from portal.scheduling.models import TrainingClass
 
     app = make_app(
@@ -505,13 +508,13 @@ def _burst_worker(
                     training_class = db.session.get(TrainingClass, class_id)
                     site = db.session.get(TeachingSite, window[0])
                     plan = [
-                        services.PlannedStop(
+                        PlannedStop(
                             index=0, kind="visit", starts_at=window[1], minutes=window[2], site=site
                         )
                     ]
-                    services.book(training_class, plan, actor)
+                    book(training_class, plan, actor)
                     outcomes.append("booked")
-                except services.BookingRefused:
+                except BookingRefused:
                     outcomes.append("refused")
                 except Exception as error:  # noqa: BLE001  (reported, not hidden)
                     outcomes.append(f"error: {type(error).__name__}: {error}"[:200])

@@ -61,6 +61,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)
 
+    from portal import pagecache
+
+    pagecache.init_app(app)
+
     from portal import plugins
 
     plugins.init_app(app)

@@ -147,7 +147,7 @@ def load_demo() -> None:
 @with_appcontext
 def process_waitlist() -> None:
     """Expire waiting-list offers past their time and offer the places to the next in line."""
-    from portal.scheduling.services import expire_offers
+    from portal.scheduling.waitlist import expire_offers
 
     click.echo(f"{expire_offers()} expired offers processed")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask, has_request_context, session
 from flask_babel import Babel, lazy_gettext
 from flask_bootstrap import Bootstrap5
-from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -36,8 +35,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
-# Pages of anonymous reads; configured in portal.pagecache.init_app (Redis or per process).
-cache = Cache()
 # Storage from RATELIMIT_STORAGE_URI: redis://… when configured (shared by every worker),
 # memory:// otherwise (one process; fine for a single small server and for tests).
 limiter = Limiter(get_remote_address)
@@ -98,6 +95,3 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
     limiter.init_app(app)
-    from portal import pagecache
-
-    pagecache.init_app(app)

@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 
     from portal.auth.models import User
     from portal.catalog.models import TeachingSite
-    from portal.events.fields import EventFieldSpec
     from portal.scheduling.models import Booking
     from portal.specs import (
         CourseSpec,
         DetailField,
+        EventFieldSpec,
         EventTypeSpec,
         InstitutionSpec,
         NavItem,
@@ -195,7 +195,7 @@ def portal_event_fields(event_type_key: str) -> list[EventFieldSpec]:
 
     Called only on the plugin that contributed the kind (``portal_event_types``), with the
     kind's ``key``, whenever an event of that kind is created or edited. Return
-    :class:`portal.events.fields.EventFieldSpec` items (``key``, ``label``, ``kind`` one of
+    :class:`portal.specs.EventFieldSpec` items (``key``, ``label``, ``kind`` one of
     ``text``/``int``/``date``/``choice``, ``required``, ``choices`` …), or ``[]`` for kinds
     without fields of their own. The portal adds them to the event form, checks what users
     type, stores the values with the event (in JSON, with their labels) and shows them on

@@ -40,16 +40,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, has_app_context, request, session
+from flask_caching import Cache
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import BigInteger, Sequence, String, event, inspect, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
-from portal.extensions import cache, db, select_locale
+from portal.extensions import db, select_locale
 from portal.timeutil import LOCAL_TZ
 
 log = logging.getLogger(__name__)
+
+# The pages themselves; configured in init_app (Redis when configured, else this process).
+cache = Cache()
 
 CATALOGUE = "catalogue"
 SCHEDULE = "schedule"

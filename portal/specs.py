@@ -126,3 +126,32 @@ class DetailField:
 
     label: str
     value: str
+
+
+# Form fields of plugin values are named with this prefix, so they never clash with the
+# core fields of the event form; services report errors under the same names.
+EVENT_FIELD_PREFIX = "x_"
+
+
+@dataclass(frozen=True)
+class EventFieldSpec:
+    """One field of a plugin's event kind.
+
+    ``kind`` is ``text``, ``int``, ``date`` (YYYY-MM-DD) or ``choice`` (one of ``choices``,
+    each a string shown and stored as it is). ``min_value``/``max_value`` bound an ``int``;
+    ``max_length`` bounds a ``text``. ``help`` is shown under the field.
+    """
+
+    key: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int = 200
+
+    @property
+    def form_name(self) -> str:
+        return EVENT_FIELD_PREFIX + self.key

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import time
 
 from portal import hookimpl
-from portal.events.fields import EventFieldSpec
 from portal.specs import (
     CourseSpec,
+    EventFieldSpec,
     EventTypeSpec,
     InstitutionSpec,
     ReservationRequest,

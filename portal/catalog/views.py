@@ -26,8 +26,8 @@ from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFa
 from portal.extensions import db
 from portal.members.models import Member
 from portal.pagecache import CATALOGUE, cached_page
+from portal.scheduling.fitting import bookable_sites_query
 from portal.scheduling.models import RouteStop, RouteTemplate
-from portal.scheduling.services import bookable_sites_query
 from portal.specs import DetailField
 
 bp = Blueprint("catalog", __name__, template_folder="templates")

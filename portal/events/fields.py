@@ -1,11 +1,9 @@
 """Fields a member plugin adds to its own kinds of joint event (hook ``portal_event_fields``).
 
-A plugin returns ``EventFieldSpec`` items for the event kinds it contributes; the event form
-shows them, the portal checks what users type (``clean_values``) and keeps the values in the
-event's ``extra`` JSON column, with their labels, so the event page can show them even when
-the plugin is later disabled.
-
-Nothing here touches the database: plugins import this module freely.
+A plugin returns ``portal.specs.EventFieldSpec`` items for the event kinds it contributes;
+the event form shows them, the portal checks what users type (``clean_values``) and keeps
+the values in the event's ``extra`` JSON column, with their labels, so the event page can
+show them even when the plugin is later disabled. Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -13,50 +11,23 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 
+from portal.plugins import PluginHookError
+from portal.specs import EventFieldSpec
+
 FIELD_KINDS = ("text", "int", "date", "choice")
-# Form fields of plugin values are named with this prefix, so they never clash with the
-# core fields of the event form; services report errors under the same names.
-FIELD_PREFIX = "x_"
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_FIELDS = 20
 MAX_TEXT = 2000
 INT_LIMIT = 10**9
 
 
-@dataclass(frozen=True)
-class EventFieldSpec:
-    """One field of a plugin's event kind.
-
-    ``kind`` is ``text``, ``int``, ``date`` (YYYY-MM-DD) or ``choice`` (one of ``choices``,
-    each a string shown and stored as it is). ``min_value``/``max_value`` bound an ``int``;
-    ``max_length`` bounds a ``text``. ``help`` is shown under the field.
-    """
-
-    key: str
-    label: str
-    kind: str = "text"
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    help: str = ""
-    min_value: int | None = None
-    max_value: int | None = None
-    max_length: int = 200
-
-    @property
-    def form_name(self) -> str:
-        return FIELD_PREFIX + self.key
-
-
 def check_specs(result: Any) -> list[EventFieldSpec]:
     """A ``check`` for ``plugins.call_each``: a list of well-formed specs with unique keys."""
-    from portal.plugins import PluginHookError
-
     if result is None:
         return []
     if not isinstance(result, list | tuple):

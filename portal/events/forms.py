@@ -28,9 +28,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.events.fields import EventFieldSpec
 from portal.events.models import CATEGORIES
 from portal.formfields import DayField
+from portal.specs import EventFieldSpec
 
 MAX_ID = 2**31 - 1
 

@@ -1,6 +1,7 @@
 """Pages of the joint events: list, calendar and feed, event pages, registrations, contests.
 
-Views stay thin: they read forms, call ``portal.events.services`` and show what it says.
+Views stay thin: they read forms, call the services of this folder (``access``, ``events``,
+``registrations``, ``contests``, ``calendars``) and show what they say.
 A refused action answers 403 (not allowed) or 404 (not visible) with the service's message;
 a form with mistakes is shown again with the messages beside its fields (400).
 """
@@ -31,7 +32,52 @@ from wtforms import SelectChoice, StringField, SubmitField
 from portal.catalog import excel
 from portal.catalog.models import Course
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from portal.events import forms, services
+from portal.events import forms
+from portal.events.access import (
+    can_take_part,
+    get_event,
+    is_member_user,
+    is_office,
+    list_events,
+    open_to,
+)
+from portal.events.calendars import build_ics, by_day, calendar_entries
+from portal.events.contests import (
+    appoint_judge,
+    can_manage_entry,
+    entries_for,
+    entry_choices,
+    entry_problem,
+    has_scores,
+    is_judge,
+    judge_candidates,
+    judge_scores,
+    judge_sheet,
+    publish_results,
+    record_scores,
+    remove_judge,
+    results_visible,
+    score_field,
+    set_criteria,
+    set_top_winners,
+    set_winners,
+    submit_entry,
+    withdraw_entry,
+)
+from portal.events.contests import results as contest_results
+from portal.events.events import (
+    add_session,
+    cancel_event,
+    create_event,
+    default_category,
+    event_types,
+    field_specs,
+    publish_event,
+    remove_session,
+    session_sites,
+    shared_teachers,
+    update_event,
+)
 from portal.events.fields import display_items, form_values
 from portal.events.models import (
     ContestEntry,
@@ -40,6 +86,17 @@ from portal.events.models import (
     EventSession,
     JointEvent,
 )
+from portal.events.registrations import (
+    can_manage_registration,
+    cancel_registration,
+    places_taken,
+    registration_problem,
+    registrations_for,
+    waiting_count,
+    waiting_position,
+)
+from portal.events.registrations import register as register_participant
+from portal.events.validation import is_id
 from portal.extensions import db
 from portal.members.models import Member
 from portal.scheduling import calendars
@@ -64,13 +121,13 @@ def refuse(message: str, code: int = 403):
 
 def load_event(event_id: int) -> JointEvent:
     try:
-        return services.get_event(event_id, current_user)
+        return get_event(event_id, current_user)
     except NotFound:
         abort(404)
 
 
 def require_office() -> None:
-    if not services.is_office(current_user):
+    if not is_office(current_user):
         abort(403)
 
 
@@ -106,7 +163,7 @@ def find_field(form: Any, name: str) -> Any:
 def member_choices(event: JointEvent) -> list[SelectChoice]:
     members = db.session.scalars(select(Member).order_by(Member.id))
     return [SelectChoice(0, _("请选择"))] + [
-        SelectChoice(m.id, m.short_name) for m in members if services.open_to(event, m.id)
+        SelectChoice(m.id, m.short_name) for m in members if open_to(event, m.id)
     ]
 
 
@@ -133,26 +190,24 @@ def index():
     form = forms.FilterForm(formdata=request.args)
     if request.args and not form.validate():
         return render_template("events/index.html", form=form, events=[], judging=[]), 400
-    events = services.list_events(
-        current_user, category=form.category.data or "", year=form.year.data
-    )
+    events = list_events(current_user, category=form.category.data or "", year=form.year.data)
     judging = []
-    if services.is_member_user(current_user):
+    if is_member_user(current_user):
         judging = db.session.scalars(
             select(JointEvent)
             .join(ContestJudge, ContestJudge.event_id == JointEvent.id)
             .where(ContestJudge.user_id == current_user.id, JointEvent.status == "published")
             .order_by(JointEvent.id.desc())
         ).all()
-    taken = {e.id: services.places_taken(e.id) for e in events if e.category == "training"}
+    taken = {e.id: places_taken(e.id) for e in events if e.category == "training"}
     return render_template(
         "events/index.html",
         form=form,
         events=events,
         judging=judging,
         taken=taken,
-        is_office=services.is_office(current_user),
-        member_id=current_user.member_id if services.is_member_user(current_user) else None,
+        is_office=is_office(current_user),
+        member_id=current_user.member_id if is_member_user(current_user) else None,
     )
 
 
@@ -171,11 +226,11 @@ def calendar():
     except ValueError:
         return refuse(_("日期无效：请使用 YYYY-MM-DD 格式的真实日期（1970–2100 年）。"), 400)
     window = calendars.make_window(view, anchor)
-    entries = services.calendar_entries(current_user, *window.utc_bounds())
+    entries = calendar_entries(current_user, *window.utc_bounds())
     return render_template(
         "events/calendar.html",
         window=window,
-        days=services.by_day(entries),
+        days=by_day(entries),
         today=today(),
         weekday_labels=WEEKDAY_LABELS,
         count=len(entries),
@@ -195,8 +250,8 @@ def ics_response(body: bytes, filename: str) -> Response:
 def feed():
     """The consortium's joint events for calendar apps: published events only, for everyone."""
     now = datetime.now(LOCAL_TZ)
-    entries = services.calendar_entries(None, now - FEED_PAST, now + FEED_AHEAD)
-    body = services.build_ics(entries, name=_("环线联动活动"), host=request.host)
+    entries = calendar_entries(None, now - FEED_PAST, now + FEED_AHEAD)
+    body = build_ics(entries, name=_("环线联动活动"), host=request.host)
     return ics_response(body, "events.ics")
 
 
@@ -205,8 +260,8 @@ def event_feed(event_id: int):
     event = load_event(event_id)
     if event.published_at is None:
         abort(404)
-    entries = services.calendar_entries(None, event_id=event.id)
-    body = services.build_ics(entries, name=event.title, host=request.host)
+    entries = calendar_entries(None, event_id=event.id)
+    body = build_ics(entries, name=event.title, host=request.host)
     return ics_response(body, f"event-{event.id}.ics")
 
 
@@ -225,7 +280,7 @@ def prepare_event_form(form: forms.EventForm) -> None:
 def new():
     require_office()
     type_id = forms.int_or_none(request.args.get("type_id"))
-    kinds = services.event_types()
+    kinds = event_types()
     kind = next((k for k in kinds if k.id == type_id), None)
     if kind is None:
         picker = forms.PickTypeForm(formdata=None)
@@ -236,14 +291,14 @@ def new():
         if status == 400:
             picker.type_id.errors = [_("请选择活动类型。")]
         return render_template("events/pick_type.html", form=picker, kinds=kinds), status
-    specs = services.field_specs(kind)
+    specs = field_specs(kind)
     form = forms.event_form_class(specs)()
     prepare_event_form(form)
     if not form.is_submitted():
-        form.category.data = services.default_category(kind)
+        form.category.data = default_category(kind)
     if form.validate_on_submit():
         try:
-            event = services.create_event(current_user, kind.id, form.values(specs))
+            event = create_event(current_user, kind.id, form.values(specs))
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -265,7 +320,7 @@ def new():
 def edit(event_id: int):
     require_office()
     event = load_event(event_id)
-    specs = services.field_specs(event.event_type)
+    specs = field_specs(event.event_type)
     form_class = forms.event_form_class(specs)
     if request.method == "POST":
         form = form_class()
@@ -275,7 +330,7 @@ def edit(event_id: int):
     prepare_event_form(form)
     if form.validate_on_submit():
         try:
-            services.update_event(event.id, current_user, form.values(specs))
+            update_event(event.id, current_user, form.values(specs))
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -297,7 +352,7 @@ def publish(event_id: int):
     if not forms.PlainForm().validate_on_submit():
         abort(400)
     try:
-        services.publish_event(event, current_user)
+        publish_event(event, current_user)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -315,7 +370,7 @@ def cancel(event_id: int):
     form = forms.CancelForm(prefix="cancel")
     if form.validate_on_submit():
         try:
-            services.cancel_event(event, current_user, form.reason.data or "")
+            cancel_event(event, current_user, form.reason.data or "")
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -332,18 +387,18 @@ def cancel(event_id: int):
 def session_form(prefix: str = "session") -> forms.SessionForm:
     form = forms.SessionForm(prefix=prefix)
     form.site_id.choices = [SelectChoice(0, _("（不指定）"))] + [
-        SelectChoice(s.id, f"{s.name}（{s.member.short_name}）") for s in services.session_sites()
+        SelectChoice(s.id, f"{s.name}（{s.member.short_name}）") for s in session_sites()
     ]
     form.teacher_id.choices = [SelectChoice(0, _("（不指定）"))] + [
         SelectChoice(t.id, f"{t.name}（{t.member.short_name}{'，' + t.title if t.title else ''}）")
-        for t in services.shared_teachers()
+        for t in shared_teachers()
     ]
     return form
 
 
 def registration_form(event: JointEvent) -> forms.RegistrationForm:
     form = forms.RegistrationForm(prefix="reg")
-    if services.is_office(current_user):
+    if is_office(current_user):
         form.member_id.choices = member_choices(event)
     else:
         del form.member_id
@@ -352,17 +407,17 @@ def registration_form(event: JointEvent) -> forms.RegistrationForm:
 
 def entry_form(event: JointEvent) -> forms.EntryForm:
     form = forms.EntryForm(prefix="entry")
-    office = services.is_office(current_user)
+    office = is_office(current_user)
     if office:
         form.member_id.choices = member_choices(event)
         chosen = form.member_id.data if form.is_submitted() else None
-        chosen = chosen if services.is_id(chosen) else None
+        chosen = chosen if is_id(chosen) else None
     else:
         del form.member_id
         chosen = current_user.member_id
     if event.category == "guide_contest":
         del form.course_id
-        sites = services.entry_choices(event, chosen) if chosen else services.session_sites()
+        sites = entry_choices(event, chosen) if chosen else session_sites()
         form.site_id.choices = [SelectChoice(0, _("请选择"))] + [
             SelectChoice(s.id, s.name if not office else f"{s.name}（{s.member.short_name}）")
             for s in sites
@@ -371,7 +426,7 @@ def entry_form(event: JointEvent) -> forms.EntryForm:
         del form.guide_name
         del form.site_id
         courses = (
-            services.entry_choices(event, chosen)
+            entry_choices(event, chosen)
             if chosen
             else db.session.scalars(
                 select(Course)
@@ -390,29 +445,29 @@ def judge_form() -> forms.JudgeForm:
     form = forms.JudgeForm(prefix="judge")
     form.user_id.choices = [SelectChoice(0, _("请选择"))] + [
         SelectChoice(u.id, f"{u.display_name}（{u.member.short_name}，{u.username}）")
-        for u in services.judge_candidates()
+        for u in judge_candidates()
     ]
     return form
 
 
 def render_detail(event: JointEvent, **overrides: Any) -> str:
     """The event page, with the forms this viewer may use (``overrides`` carry errors)."""
-    office = services.is_office(current_user)
-    taking_part = services.can_take_part(current_user, event)
-    registrations = services.registrations_for(event, current_user)
+    office = is_office(current_user)
+    taking_part = can_take_part(current_user, event)
+    registrations = registrations_for(event, current_user)
     context: dict[str, Any] = {
         "event": event,
         "is_office": office,
         "taking_part": taking_part,
         "extra": display_items(event.extra),
         "registrations": registrations,
-        "positions": {r.id: services.waiting_position(r) for r in registrations},
-        "taken": services.places_taken(event.id),
-        "waiting": services.waiting_count(event.id),
-        "registration_problem": services.registration_problem(event),
-        "entry_problem": services.entry_problem(event) if event.is_contest else "",
-        "entries": services.entries_for(event, current_user) if event.is_contest else [],
-        "is_judge": services.is_judge(event, current_user),
+        "positions": {r.id: waiting_position(r) for r in registrations},
+        "taken": places_taken(event.id),
+        "waiting": waiting_count(event.id),
+        "registration_problem": registration_problem(event),
+        "entry_problem": entry_problem(event) if event.is_contest else "",
+        "entries": entries_for(event, current_user) if event.is_contest else [],
+        "is_judge": is_judge(event, current_user),
         "plain_form": forms.PlainForm(),
         "session_form": None,
         "registration_form": None,
@@ -450,7 +505,7 @@ def session_add(event_id: int):
     form = session_form()
     if form.validate_on_submit():
         try:
-            services.add_session(event, current_user, form.values())
+            add_session(event, current_user, form.values())
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -473,7 +528,7 @@ def session_delete(event_id: int, session_id: int):
     if not forms.PlainForm().validate_on_submit():
         abort(400)
     try:
-        services.remove_session(session, current_user)
+        remove_session(session, current_user)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -490,13 +545,13 @@ def session_delete(event_id: int, session_id: int):
 @login_required
 def register(event_id: int):
     event = load_event(event_id)
-    if not (services.is_office(current_user) or services.is_member_user(current_user)):
+    if not (is_office(current_user) or is_member_user(current_user)):
         return refuse(_("只有成员单位工作人员或环线办可以报名。"))
     form = registration_form(event)
     if form.validate_on_submit():
         member_id = form.member_id.data if "member_id" in form else None
         try:
-            registration = services.register(event.id, current_user, form.values(), member_id)
+            registration = register_participant(event.id, current_user, form.values(), member_id)
         except PermissionDenied as error:
             db.session.rollback()
             return refuse(error.message)
@@ -523,13 +578,13 @@ def register(event_id: int):
 @login_required
 def registration_cancel(registration_id: int):
     registration = db.session.get(EventRegistration, registration_id)
-    if registration is None or not services.can_manage_registration(current_user, registration):
+    if registration is None or not can_manage_registration(current_user, registration):
         abort(404)
     event_id = registration.event_id
     if not forms.PlainForm().validate_on_submit():
         abort(400)
     try:
-        promoted = services.cancel_registration(registration_id, current_user)
+        promoted = cancel_registration(registration_id, current_user)
     except NotFound:
         abort(404)
     except ServiceError as error:
@@ -545,9 +600,9 @@ def registration_cancel(registration_id: int):
 @login_required
 def registrations_export(event_id: int):
     event = load_event(event_id)
-    if not (services.is_office(current_user) or services.is_member_user(current_user)):
+    if not (is_office(current_user) or is_member_user(current_user)):
         abort(403)
-    rows = services.registrations_for(event, current_user)
+    rows = registrations_for(event, current_user)
     data = excel.workbook(
         "报名名单",
         ("序号", "成员单位", "姓名", "职务", "联系电话", "状态", "报名时间"),
@@ -584,10 +639,10 @@ def criteria(event_id: int):
         form = forms.CriteriaForm(
             data={"criteria": [{"name": c.name, "weight": str(c.weight)} for c in event.criteria]}
         )
-    locked = services.has_scores(event) or event.results_published_at is not None
+    locked = has_scores(event) or event.results_published_at is not None
     if form.validate_on_submit():
         try:
-            services.set_criteria(event, current_user, form.rows())
+            set_criteria(event, current_user, form.rows())
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -609,7 +664,7 @@ def judge_add(event_id: int):
     form = judge_form()
     if form.validate_on_submit():
         try:
-            appointment = services.appoint_judge(event, current_user, form.user_id.data)
+            appointment = appoint_judge(event, current_user, form.user_id.data)
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -631,7 +686,7 @@ def judge_delete(event_id: int, judge_id: int):
     if not forms.PlainForm().validate_on_submit():
         abort(400)
     try:
-        services.remove_judge(appointment, current_user)
+        remove_judge(appointment, current_user)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -647,7 +702,7 @@ def entry_add(event_id: int):
     event = load_event(event_id)
     if not event.is_contest:
         abort(404)
-    if not (services.is_office(current_user) or services.is_member_user(current_user)):
+    if not (is_office(current_user) or is_member_user(current_user)):
         return refuse(_("只有成员单位工作人员或环线办可以报送。"))
     form = entry_form(event)
     if form.validate_on_submit():
@@ -659,7 +714,7 @@ def entry_add(event_id: int):
         }
         member_id = form.member_id.data if "member_id" in form else None
         try:
-            entry = services.submit_entry(event.id, current_user, values, member_id)
+            entry = submit_entry(event.id, current_user, values, member_id)
         except PermissionDenied as error:
             db.session.rollback()
             return refuse(error.message)
@@ -677,13 +732,13 @@ def entry_add(event_id: int):
 @login_required
 def entry_withdraw(entry_id: int):
     entry = db.session.get(ContestEntry, entry_id)
-    if entry is None or not services.can_manage_entry(current_user, entry):
+    if entry is None or not can_manage_entry(current_user, entry):
         abort(404)
     event_id = entry.event_id
     if not forms.PlainForm().validate_on_submit():
         abort(400)
     try:
-        services.withdraw_entry(entry, current_user)
+        withdraw_entry(entry, current_user)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -703,7 +758,7 @@ def judging(event_id: int):
     if not event.is_contest:
         abort(404)
     try:
-        rows = services.judge_sheet(event, current_user)
+        rows = judge_sheet(event, current_user)
     except PermissionDenied as error:
         return refuse(error.message)
     return render_template("events/judging.html", event=event, rows=rows)
@@ -712,7 +767,7 @@ def judging(event_id: int):
 def score_form_class(event: JointEvent) -> type:
     fields: dict[str, Any] = {}
     for c in event.criteria:
-        fields[services.score_field(c)] = StringField(
+        fields[score_field(c)] = StringField(
             _("%(name)s（权重 %(weight)s%%）", name=c.name, weight=c.weight),
             render_kw={
                 "type": "number",
@@ -733,7 +788,7 @@ def score(entry_id: int):
     if entry is None:
         abort(404)
     event = load_event(entry.event_id)
-    if not services.is_judge(event, current_user):
+    if not is_judge(event, current_user):
         return refuse(_("只有本次大赛的评委可以评分。"))
     if entry.member_id == current_user.member_id:
         return refuse(_("评委不能为本单位的参赛项目评分，请回避。"))
@@ -741,12 +796,12 @@ def score(entry_id: int):
     if request.method == "POST":
         form = form_class()
     else:
-        mine = services.judge_scores(entry, current_user.id)
-        form = form_class(data={services.score_field(k): f"{v:g}" for k, v in mine.items()})
+        mine = judge_scores(entry, current_user.id)
+        form = form_class(data={score_field(k): f"{v:g}" for k, v in mine.items()})
     if form.validate_on_submit():
-        values = {c.id: form[services.score_field(c)].data for c in event.criteria}
+        values = {c.id: form[score_field(c)].data for c in event.criteria}
         try:
-            total = services.record_scores(entry, current_user, values)
+            total = record_scores(entry, current_user, values)
         except PermissionDenied as error:
             db.session.rollback()
             return refuse(error.message)
@@ -775,13 +830,13 @@ def results(event_id: int):
     event = load_event(event_id)
     if not event.is_contest:
         abort(404)
-    shown = services.results_visible(event, current_user)
+    shown = results_visible(event, current_user)
     return render_template(
         "events/results.html",
         event=event,
-        rows=services.results(event) if shown else [],
+        rows=contest_results(event) if shown else [],
         shown=shown,
-        is_office=services.is_office(current_user),
+        is_office=is_office(current_user),
         plain_form=forms.PlainForm(),
     )
 
@@ -789,10 +844,10 @@ def results(event_id: int):
 @bp.get("/events/<int:event_id>/results.xlsx")
 def results_export(event_id: int):
     event = load_event(event_id)
-    if not event.is_contest or not services.results_visible(event, current_user):
+    if not event.is_contest or not results_visible(event, current_user):
         abort(404)
     criteria = list(event.criteria)
-    rows = services.results(event)
+    rows = contest_results(event)
     data = excel.workbook(
         "评比结果",
         (
@@ -829,7 +884,7 @@ def results_publish(event_id: int):
     if not forms.PlainForm().validate_on_submit():
         abort(400)
     try:
-        services.publish_results(event, current_user)
+        publish_results(event, current_user)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -850,10 +905,10 @@ def winners(event_id: int):
         abort(400)
     try:
         if "top" in request.form:
-            chosen = services.set_top_winners(event, current_user, request.form.get("top"))
+            chosen = set_top_winners(event, current_user, request.form.get("top"))
         else:
             ids = [forms.int_or_none(v) for v in request.form.getlist("entry_ids")]
-            chosen = services.set_winners(event, current_user, [i or 0 for i in ids])
+            chosen = set_winners(event, current_user, [i or 0 for i in ids])
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")

@@ -28,7 +28,7 @@ from portal.extensions import db
 @with_appcontext
 def meetings_digest(day) -> None:
     """Send the weekly meetings digest (overdue decisions …) to the office and members."""
-    from portal.meetings.services import send_weekly_digest
+    from portal.meetings.decisions import send_weekly_digest
 
     today: date | None = day.date() if day is not None else None
     sent = send_weekly_digest(today)

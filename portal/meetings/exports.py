@@ -1,7 +1,8 @@
-"""Exports of meetings: the record as PDF (agenda, attendance, minutes, decisions) and the
-consortium's meeting calendar as iCalendar. Pure functions: no database, no request.
+"""Exports of meetings: the record as text or Markdown and as PDF (agenda, attendance,
+minutes, decisions), and the consortium's meeting calendar as iCalendar. No request.
 
-The PDF is built by ``portal.pdf`` (as the class itinerary is). Texts arrive translated.
+The PDF is built by ``portal.pdf`` (as the class itinerary is); its texts and the
+calendar's arrive translated, ``export_text`` writes its own.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext as _
+
+from portal.meetings.models import Meeting
+from portal.meetings.times import today_local, when_label
 from portal.pdf import FontUnavailable, PdfSection, build_pdf
 from portal.scheduling.calendars import _shanghai_vtimezone
 from portal.timeutil import LOCAL_TZ
 
-__all__ = ["FontUnavailable", "IcsEntry", "PdfSection", "build_ics", "build_pdf"]
+__all__ = ["FontUnavailable", "IcsEntry", "PdfSection", "build_ics", "build_pdf", "export_text"]
 
 
 # ---------------------------------------------------------------- iCalendar
@@ -77,3 +82,69 @@ def build_ics(entries: Iterable[IcsEntry], *, name: str, now: datetime | None = 
     else:  # icalendar < 6.1
         cal.add_component(_shanghai_vtimezone(icalendar))
     return cal.to_ical()
+
+
+# ---------------------------------------------------------------- text export
+
+
+def export_text(meeting: Meeting, markdown: bool = False) -> str:
+    """The meeting as plain text (or Markdown) that pastes cleanly into Word."""
+
+    def heading(number: str, text: str) -> str:
+        return f"## {number}{text}" if markdown else f"{number}{text}"
+
+    bullet = "- " if markdown else ""
+    lines = [f"# {meeting.title}" if markdown else meeting.title, ""]
+    facts = [
+        (_("会议类型"), meeting.kind_label),
+        (_("会议时间"), when_label(meeting.starts_at, meeting.ends_at)),
+        (_("会议地点"), meeting.place_label or "—"),
+    ]
+    if meeting.online_url:
+        facts.append((_("线上会议"), meeting.online_url))
+    facts.append((_("会议状态"), meeting.status_label))
+    for label, value in facts:
+        lines.append(f"{bullet}{label}：{value}")
+    if meeting.description:
+        lines += ["", meeting.description]
+    lines += ["", heading(_("一、"), _("议程")), ""]
+    for number, item in enumerate(meeting.agenda, 1):
+        presenter = item.presenter.short_name if item.presenter else _("环线办")
+        lines.append(f"{number}. {item.title}（{_('汇报单位')}：{presenter}）")
+        if item.note:
+            lines.append(f"   {item.note}")
+    if not meeting.agenda:
+        lines.append(_("（暂无议程）"))
+    lines += ["", heading(_("二、"), _("出席情况")), ""]
+    for invitation in meeting.invitations:
+        if invitation.attendance:
+            state = invitation.attendance_label
+            names = invitation.attended_names
+        else:
+            state = invitation.response_label
+            names = invitation.attendees or invitation.decline_reason
+        lines.append(
+            f"{bullet}{invitation.member.name}：{state}" + (f"（{names}）" if names else "")
+        )
+    lines += ["", heading(_("三、"), _("会议纪要")), ""]
+    lines.append(meeting.minutes or _("（尚未填写）"))
+    lines += ["", heading(_("四、"), _("议定事项")), ""]
+    today = today_local()
+    for number, decision in enumerate(meeting.decisions, 1):
+        state = decision.status_label
+        if decision.overdue_on(today):
+            state = _("已逾期")
+        line = _(
+            "%(number)s. %(text)s（承办单位：%(member)s；办理期限：%(day)s；%(state)s）",
+            number=number,
+            text=decision.text,
+            member=decision.member.short_name,
+            day=decision.due_on.isoformat(),
+            state=state,
+        )
+        lines.append(line)
+        if decision.done_note:
+            lines.append("   " + _("办理情况：%(note)s", note=decision.done_note))
+    if not meeting.decisions:
+        lines.append(_("（暂无议定事项）"))
+    return "\n".join(lines) + "\n"

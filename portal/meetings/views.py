@@ -3,7 +3,8 @@ the consortium's meeting calendar and its iCalendar feed, and the PDF / text exp
 
 Only the office and member staff see anything here; member staff see the meetings their
 member is invited to, and any other meeting answers 404. Views are thin: the rules are in
-``portal.meetings.services``.
+the services of this folder (``access``, ``meetings``, ``assistant``, ``decisions``,
+``busy``, ``exports``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,48 @@ from portal.catalog.models import TeachingSite
 from portal.catalog.views import show_errors
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
-from portal.meetings import exports, forms, services
+from portal.meetings import exports, forms
+from portal.meetings.access import (
+    describe,
+    get_meeting,
+    is_staff,
+    meetings_between,
+    meetings_for,
+    month_bounds,
+    pending_replies,
+)
+from portal.meetings.assistant import (
+    DEFAULT_DAY_END,
+    DEFAULT_DAY_START,
+    add_poll_slots,
+    answer_poll,
+    fix_time,
+    parse_slot_value,
+    remove_poll_slot,
+    suggest_times,
+)
+from portal.meetings.busy import add_busy_time, busy_times, remove_busy_time
+from portal.meetings.decisions import (
+    add_decisions,
+    complete_decision,
+    decisions_query,
+    get_decision,
+    overdue_decisions,
+    record_attendance,
+    reopen_decision,
+    save_minutes,
+)
+from portal.meetings.meetings import (
+    add_agenda_item,
+    cancel_meeting,
+    create_meeting,
+    move_agenda_item,
+    remove_agenda_item,
+    reply_counts,
+    update_meeting,
+)
+from portal.meetings.meetings import remind as send_reminders
+from portal.meetings.meetings import reply as record_reply
 from portal.meetings.models import (
     ATTENDANCE,
     POLL_ANSWERS,
@@ -48,6 +90,7 @@ from portal.meetings.models import (
     Meeting,
     PollSlot,
 )
+from portal.meetings.times import local_dt, today_local, weekday_label, when_label
 from portal.members.models import Member
 from portal.scheduling import calendars
 from portal.timeutil import LOCAL_TZ
@@ -65,12 +108,12 @@ _MONTH = re.compile(r"\d{4}-\d{2}")
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "when_label": services.when_label,
+        "when_label": when_label,
         "local_time": lambda value, fmt="%H:%M": (
             value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
         ),
-        "weekday_label": services.weekday_label,
-        "today": services.today_local(),
+        "weekday_label": weekday_label,
+        "today": today_local(),
     }
 
 
@@ -79,7 +122,7 @@ def _helpers() -> dict[str, Any]:
 
 def require_staff() -> None:
     """Meetings are for the office and member staff; anyone else finds nothing (404)."""
-    if not services.is_staff(current_user):
+    if not is_staff(current_user):
         abort(404)
 
 
@@ -91,7 +134,7 @@ def require_office() -> None:
 
 def load(meeting_id: int) -> Meeting:
     try:
-        return services.get_meeting(meeting_id, current_user)
+        return get_meeting(meeting_id, current_user)
     except NotFound:
         abort(404)
 
@@ -162,10 +205,10 @@ def index():
     require_staff()
     return render_template(
         "meetings/index.html",
-        upcoming=services.meetings_for(current_user, upcoming=True),
-        past=services.meetings_for(current_user, upcoming=False)[:100],
-        overdue=services.overdue_decisions(current_user),
-        pending=services.pending_replies(current_user),
+        upcoming=meetings_for(current_user, upcoming=True),
+        past=meetings_for(current_user, upcoming=False)[:100],
+        overdue=overdue_decisions(current_user),
+        pending=pending_replies(current_user),
     )
 
 
@@ -187,7 +230,7 @@ def new():
         form.member_ids.data = [c.value for c in form.member_ids.choices]
     if form.validate_on_submit():
         try:
-            meeting = services.create_meeting(current_user, form.values())
+            meeting = create_meeting(current_user, form.values())
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -219,7 +262,7 @@ def edit(meeting_id: int):
             form.end_time.data = meeting.ends_at.astimezone(LOCAL_TZ).time()
     if form.validate_on_submit():
         try:
-            changed = services.update_meeting(meeting, current_user, form.values())
+            changed = update_meeting(meeting, current_user, form.values())
         except ServiceError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -245,7 +288,7 @@ def render_detail(meeting: Meeting, status: int = 200, **given: Any):
         "meeting": meeting,
         "office": office,
         "invitation": invitation,
-        "counts": services.reply_counts(meeting),
+        "counts": reply_counts(meeting),
         "poll_answers": POLL_ANSWERS,
         "attendance_labels": ATTENDANCE,
         "attendance_open": meeting.starts_at is not None
@@ -300,7 +343,7 @@ def reply(meeting_id: int):
     form = forms.ReplyForm(prefix="reply")
     form.validate_on_submit()
     error = attempt(
-        services.reply,
+        record_reply,
         meeting,
         current_user,
         form.response.data or "",
@@ -322,7 +365,7 @@ def remind(meeting_id: int):
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
     try:
-        waiting = services.remind(meeting, current_user)
+        waiting = send_reminders(meeting, current_user)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "warning")
@@ -340,7 +383,7 @@ def cancel(meeting_id: int):
     meeting = load(meeting_id)
     form = forms.CancelForm(prefix="cancel")
     form.validate_on_submit()
-    error = attempt(services.cancel_meeting, meeting, current_user, form.reason.data or "")
+    error = attempt(cancel_meeting, meeting, current_user, form.reason.data or "")
     if error is not None:
         show_errors(form, error)
         return render_detail(load(meeting_id), 400, cancel_form=form)
@@ -359,7 +402,7 @@ def agenda_add(meeting_id: int):
     form = forms.AgendaForm(prefix="agenda")
     form.validate_on_submit()
     error = attempt(
-        services.add_agenda_item,
+        add_agenda_item,
         meeting,
         current_user,
         form.title.data or "",
@@ -389,7 +432,7 @@ def agenda_delete(item_id: int):
     meeting = item.meeting
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
-    error = attempt(services.remove_agenda_item, item, current_user)
+    error = attempt(remove_agenda_item, item, current_user)
     flash(error.message if error else _("已删除议题。"), "danger" if error else "success")
     return to_detail(meeting, "agenda")
 
@@ -403,7 +446,7 @@ def agenda_move(item_id: int):
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
     step = -1 if request.form.get("direction") == "up" else 1
-    error = attempt(services.move_agenda_item, item, current_user, step)
+    error = attempt(move_agenda_item, item, current_user, step)
     if error:
         flash(error.message, "danger")
     return to_detail(meeting, "agenda")
@@ -417,13 +460,13 @@ def agenda_move(item_id: int):
 def assistant(meeting_id: int):
     require_office()
     meeting = load(meeting_id)
-    today = services.today_local()
+    today = today_local()
     defaults = {
         "first_day": today + timedelta(days=1),
         "last_day": today + timedelta(days=14),
         "minutes": meeting.duration_minutes,
-        "day_start": services.DEFAULT_DAY_START,
-        "day_end": services.DEFAULT_DAY_END,
+        "day_start": DEFAULT_DAY_START,
+        "day_end": DEFAULT_DAY_END,
     }
     if request.args:
         form = forms.SearchForm(formdata=request.args)
@@ -434,7 +477,7 @@ def assistant(meeting_id: int):
     result = None
     status = 200
     try:
-        result = services.suggest_times(meeting, current_user, values)
+        result = suggest_times(meeting, current_user, values)
     except ValidationFailed as error:
         show_errors(form, error)
         status = 400
@@ -455,7 +498,7 @@ def poll_add(meeting_id: int):
     form = forms.SlotForm(prefix="slot")
     form.validate_on_submit()
     raw = request.form.getlist("slot")
-    starts = [services.parse_slot_value(v) for v in raw]
+    starts = [parse_slot_value(v) for v in raw]
     if any(s is None for s in starts):
         flash(_("候选时间无效，请重新选择。"), "danger")
         return to_detail(meeting, "poll")
@@ -466,10 +509,10 @@ def poll_add(meeting_id: int):
             form.start_time.errors = [*form.start_time.errors, _("请填写开始时间。")]
         if form.day.data is None or form.start_time.data is None:
             return render_detail(meeting, 400, slot_form=form)
-        starts.append(services.local_dt(form.day.data, form.start_time.data))
+        starts.append(local_dt(form.day.data, form.start_time.data))
     elif form.errors:
         return render_detail(meeting, 400, slot_form=form)
-    error = attempt(services.add_poll_slots, meeting, current_user, starts)
+    error = attempt(add_poll_slots, meeting, current_user, starts)
     if error is not None:
         if raw:
             flash_error(error)
@@ -498,7 +541,7 @@ def poll_delete(meeting_id: int, slot_id: int):
     slot = load_slot(meeting, slot_id)
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
-    error = attempt(services.remove_poll_slot, slot, current_user)
+    error = attempt(remove_poll_slot, slot, current_user)
     flash(error.message if error else _("已删除候选时间。"), "danger" if error else "success")
     return to_detail(meeting, "poll")
 
@@ -511,14 +554,14 @@ def poll_fix(meeting_id: int, slot_id: int):
     slot = load_slot(meeting, slot_id)
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
-    error = attempt(services.fix_time, meeting, current_user, slot)
+    error = attempt(fix_time, meeting, current_user, slot)
     if error:
         flash(error.message, "danger")
     else:
         flash(
             _(
                 "会议时间已确定为 %(when)s，已通知受邀单位。",
-                when=services.when_label(meeting.starts_at, meeting.ends_at),
+                when=when_label(meeting.starts_at, meeting.ends_at),
             ),
             "success",
         )
@@ -533,7 +576,7 @@ def poll_answer(meeting_id: int):
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
     answers = {s.id: request.form.get(f"slot-{s.id}", "") for s in meeting.slots}
-    error = attempt(services.answer_poll, meeting, current_user, answers)
+    error = attempt(answer_poll, meeting, current_user, answers)
     if error:
         flash_error(error)
         return render_detail(load(meeting_id), 400, poll_given=answers)
@@ -558,7 +601,7 @@ def attendance(meeting_id: int):
         )
         for i in meeting.invitations
     }
-    error = attempt(services.record_attendance, meeting, current_user, marks)
+    error = attempt(record_attendance, meeting, current_user, marks)
     if error:
         flash_error(error)
         return render_detail(load(meeting_id), 400, attendance_given=marks)
@@ -575,7 +618,7 @@ def minutes(meeting_id: int):
     if not form.is_submitted():
         form.minutes.data = meeting.minutes
     if form.validate_on_submit():
-        error = attempt(services.save_minutes, meeting, current_user, form.minutes.data or "")
+        error = attempt(save_minutes, meeting, current_user, form.minutes.data or "")
         if error is None:
             flash(_("已保存会议纪要。"), "success")
             return to_detail(meeting, "minutes")
@@ -594,7 +637,7 @@ def decision_add(meeting_id: int):
     form.member_ids.choices = invited_choices(meeting)
     form.validate_on_submit()
     error = attempt(
-        services.add_decisions,
+        add_decisions,
         meeting,
         current_user,
         form.member_ids.data or [],
@@ -610,7 +653,7 @@ def decision_add(meeting_id: int):
 
 def load_decision(decision_id: int) -> Decision:
     try:
-        return services.get_decision(decision_id, current_user)
+        return get_decision(decision_id, current_user)
     except NotFound:
         abort(404)
 
@@ -628,7 +671,7 @@ def decision_done(decision_id: int):
     decision = load_decision(decision_id)
     form = forms.DoneForm(prefix="done")
     form.validate_on_submit()
-    error = attempt(services.complete_decision, decision, current_user, form.note.data or "")
+    error = attempt(complete_decision, decision, current_user, form.note.data or "")
     if error:
         flash_error(error)
     else:
@@ -643,7 +686,7 @@ def decision_reopen(decision_id: int):
     decision = load_decision(decision_id)
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
-    error = attempt(services.reopen_decision, decision, current_user)
+    error = attempt(reopen_decision, decision, current_user)
     flash(error.message if error else _("已重新打开该事项。"), "danger" if error else "success")
     return back_from_decision(decision)
 
@@ -663,8 +706,8 @@ def decisions():
     status = request.args.get("status", "open")
     if status not in DECISION_FILTERS:
         status = "open"
-    query = services.decisions_query(current_user)
-    today = services.today_local()
+    query = decisions_query(current_user)
+    today = today_local()
     if status == "open":
         query = query.where(Decision.status == "open")
     elif status == "overdue":
@@ -678,7 +721,7 @@ def decisions():
         filters=DECISION_FILTERS,
         done_form=forms.DoneForm(prefix="done"),
         action_form=forms.ActionForm(prefix="act"),
-        overdue_total=len(services.overdue_decisions(current_user)),
+        overdue_total=len(overdue_decisions(current_user)),
     )
 
 
@@ -702,7 +745,7 @@ def font_missing():
 
 
 def pdf_sections(meeting: Meeting) -> list[exports.PdfSection]:
-    today = services.today_local()
+    today = today_local()
     agenda = [[_("序号"), _("议题"), _("汇报单位")]] + [
         [str(n), item.title + (f"\n{item.note}" if item.note else ""), _presenter(item)]
         for n, item in enumerate(meeting.agenda, 1)
@@ -754,7 +797,7 @@ def export_pdf(meeting_id: int):
         return font_missing()
     facts = [
         (_("会议类型"), meeting.kind_label),
-        (_("会议时间"), services.when_label(meeting.starts_at, meeting.ends_at)),
+        (_("会议时间"), when_label(meeting.starts_at, meeting.ends_at)),
         (_("会议地点"), meeting.place_label or "—"),
     ]
     if meeting.online_url:
@@ -785,7 +828,7 @@ def export_pdf(meeting_id: int):
 def export_text(meeting_id: int, fmt: str):
     require_staff()
     meeting = load(meeting_id)
-    text = services.export_text(meeting, markdown=fmt == "md")
+    text = exports.export_text(meeting, markdown=fmt == "md")
     # A byte-order mark and CRLF line ends: Notepad and Word on Windows open it as UTF-8.
     body = "\ufeff" + text.replace("\r\n", "\n").replace("\n", "\r\n")
     mimetype = "text/markdown" if fmt == "md" else "text/plain"
@@ -801,7 +844,7 @@ def export_text(meeting_id: int, fmt: str):
 
 def parse_month(value: str | None) -> date:
     if not value:
-        return services.today_local().replace(day=1)
+        return today_local().replace(day=1)
     if not _MONTH.fullmatch(value):
         raise ValueError(value)
     year, month = int(value[:4]), int(value[5:])
@@ -850,9 +893,9 @@ def calendar():
             title=_("请求有误"),
             hint=_("月份无效：请使用 YYYY-MM 格式，如 2026-11。"),
         ), 400
-    start, end = services.month_bounds(first.year, first.month)
+    start, end = month_bounds(first.year, first.month)
     days: dict[date, list[Meeting]] = defaultdict(list)
-    for meeting in services.meetings_between(current_user, start, end):
+    for meeting in meetings_between(current_user, start, end):
         days[meeting.starts_at.astimezone(LOCAL_TZ).date()].append(meeting)
     return render_template(
         "meetings/calendar.html",
@@ -868,7 +911,7 @@ def ics_response(user: Any) -> Response:
     now = datetime.now(UTC)
     meetings = [
         m
-        for m in services.meetings_between(user, now - FEED_PAST, now + FEED_AHEAD)
+        for m in meetings_between(user, now - FEED_PAST, now + FEED_AHEAD)
         if m.status in ("scheduled", "held", "cancelled")
     ]
     entries = [
@@ -878,7 +921,7 @@ def ics_response(user: Any) -> Response:
             ends=m.ends_at,
             summary=f"{m.kind_label}：{m.title}",
             location=" ".join(p for p in (m.place_label, m.online_url) if p),
-            description=services.describe(m),
+            description=describe(m),
             status="CANCELLED" if m.status == "cancelled" else "CONFIRMED",
             sequence=m.sequence,
             modified=m.updated_at,
@@ -928,17 +971,17 @@ def busy():
                 name: form[name].data
                 for name in ("starts_on", "starts_time", "ends_on", "ends_time", "note")
             }
-            error = attempt(services.add_busy_time, current_user, values)
+            error = attempt(add_busy_time, current_user, values)
             if error is None:
                 flash(_("已登记忙碌时间。"), "success")
                 return redirect(url_for(".busy"))
             show_errors(form, error)
         status = 400
-    after = datetime.combine(services.today_local(), time(0), tzinfo=LOCAL_TZ)
+    after = datetime.combine(today_local(), time(0), tzinfo=LOCAL_TZ)
     return render_template(
         "meetings/busy.html",
         form=form if can_add else None,
-        entries=services.busy_times(current_user, after=after.astimezone(UTC)),
+        entries=busy_times(current_user, after=after.astimezone(UTC)),
         action_form=forms.ActionForm(prefix="act"),
     ), status
 
@@ -949,6 +992,6 @@ def busy_delete(entry_id: int):
     require_staff()
     if not forms.ActionForm(prefix="act").validate_on_submit():
         abort(400)
-    attempt(services.remove_busy_time, entry_id, current_user)
+    attempt(remove_busy_time, entry_id, current_user)
     flash(_("已删除。"), "success")
     return redirect(url_for(".busy"))

@@ -1,8 +1,9 @@
 """Class and booking pages: register a class, book a route, follow it; members decide.
 
-Thin views over ``portal.scheduling.services``: every scheduling rule (whether a stop fits,
-who may see what, what a decision does) lives there; these views only turn forms into
-service calls and the answers (``Problem`` lists, ``ServiceError`` messages) into pages.
+Thin views over the rules of this folder (``fitting``, ``booking``, ``waitlist``, ``classes``,
+``settings``, ``history``): every scheduling rule (whether a stop fits, who may see what,
+what a decision does) lives there; these views only turn forms into service calls and the
+answers (``Problem`` lists, ``ServiceError`` messages) into pages.
 """
 
 from __future__ import annotations
@@ -27,6 +28,37 @@ from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.members.models import Member
 from portal.scheduling import booking_forms as forms
+from portal.scheduling.booking import (
+    book,
+    cancel_booking,
+    change_deadline,
+    decide,
+    get_booking,
+    get_reservation_for_member,
+    member_inbox,
+    move_booking,
+)
+from portal.scheduling.classes import (
+    active_bookings,
+    classes_of,
+    needs_ring_route,
+    register_class,
+    require_class_owner,
+    ring_route_message,
+    update_class,
+    validate_class,
+)
+from portal.scheduling.fitting import (
+    BookingRefused,
+    PlannedStop,
+    Problem,
+    bookable_sites_query,
+    check_plan,
+    local_dt,
+    plan_from_template,
+    suggest_dates,
+)
+from portal.scheduling.history import booking_events
 from portal.scheduling.models import (
     BOOKING_STATUSES,
     RESERVATION_STATUSES,
@@ -35,37 +67,8 @@ from portal.scheduling.models import (
     RouteTemplate,
     TrainingClass,
 )
-from portal.scheduling.services import (
-    BookingRefused,
-    PlannedStop,
-    Problem,
-    accept_offer,
-    active_bookings,
-    all_settings,
-    book,
-    bookable_sites_query,
-    booking_events,
-    cancel_booking,
-    change_deadline,
-    check_plan,
-    classes_of,
-    decide,
-    expire_offers,
-    get_booking,
-    get_reservation_for_member,
-    local_dt,
-    member_inbox,
-    move_booking,
-    needs_ring_route,
-    plan_from_template,
-    register_class,
-    require_class_owner,
-    ring_route_message,
-    setting,
-    suggest_dates,
-    update_class,
-    validate_class,
-)
+from portal.scheduling.settings import all_settings, setting
+from portal.scheduling.waitlist import accept_offer, expire_offers
 from portal.specs import WEEKDAY_LABELS
 from portal.timeutil import LOCAL_TZ
 

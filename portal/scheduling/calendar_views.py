@@ -46,6 +46,7 @@ from portal.extensions import db, select_locale
 from portal.members.models import Member
 from portal.pagecache import CATALOGUE, SCHEDULE, cached_page
 from portal.scheduling import calendars
+from portal.scheduling.classes import require_class_owner
 from portal.scheduling.models import (
     HOLDING,
     RESERVATION_STATUSES,
@@ -55,7 +56,6 @@ from portal.scheduling.models import (
     RouteStop,
     TrainingClass,
 )
-from portal.scheduling.services import require_class_owner
 from portal.specs import WEEKDAY_LABELS
 from portal.timeutil import LOCAL_TZ
 

@@ -46,7 +46,7 @@ HOLDING = ("pending", "confirmed", "offered")
 
 
 class Setting(db.Model):
-    """A consortium rule the office sets (key → JSON value); defaults live in services."""
+    """A consortium rule the office sets (key → JSON value); defaults live in settings.py."""
 
     __tablename__ = "settings"
 

@@ -33,7 +33,7 @@ from portal.scheduling.route_services import (
     as_int,
     setting_range,
 )
-from portal.scheduling.services import DEFAULT_SETTINGS
+from portal.scheduling.settings import DEFAULT_SETTINGS
 
 # What the settings page calls each consortium rule, and a word on what it does.
 SETTING_LABELS: dict[str, tuple[Any, Any]] = {

@@ -26,6 +26,7 @@ from portal.catalog.services import clean_text
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.members.models import Member
+from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import (
     CLASS_KINDS,
     STOP_KINDS,
@@ -33,13 +34,7 @@ from portal.scheduling.models import (
     RouteStop,
     RouteTemplate,
 )
-from portal.scheduling.services import (
-    DEFAULT_SETTINGS,
-    SETTING_RANGES,
-    all_settings,
-    plan_from_template,
-    set_setting,
-)
+from portal.scheduling.settings import DEFAULT_SETTINGS, SETTING_RANGES, all_settings, set_setting
 from portal.timeutil import LOCAL_TZ
 
 MAX_DAYS = 30

@@ -26,7 +26,7 @@ from portal.pagecache import CATALOGUE, cached_page
 from portal.scheduling import route_forms as forms
 from portal.scheduling import route_services as services
 from portal.scheduling.models import CLASS_KINDS, RouteStop, RouteTemplate
-from portal.scheduling.services import all_settings
+from portal.scheduling.settings import all_settings
 
 bp = Blueprint("routes", __name__, template_folder="templates")
 

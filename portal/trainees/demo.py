@@ -24,7 +24,7 @@ from portal.auth.models import User
 from portal.catalog.models import Course, TeachingSite
 from portal.errors import ServiceError
 from portal.extensions import db
-from portal.scheduling import services as scheduling
+from portal.scheduling.fitting import check_plan, plan_from_template
 from portal.scheduling.models import Booking, Reservation, RouteTemplate, TrainingClass
 from portal.timeutil import LOCAL_TZ, utcnow
 from portal.trainees import open_runs, roster
@@ -262,8 +262,8 @@ def _open_run(office: User) -> None:
     # Six weeks on or more: clear of the dates the test suite books on the same sites.
     for offset in range(43, 57):
         start = today() + timedelta(days=offset)
-        plan = scheduling.plan_from_template(template, start)
-        if any(p.code != "capacity" for p in scheduling.check_plan(plan, seats)):
+        plan = plan_from_template(template, start)
+        if any(p.code != "capacity" for p in check_plan(plan, seats)):
             continue
         values = {
             "title": DEMO_RUN,

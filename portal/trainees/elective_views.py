@@ -10,14 +10,14 @@ from sqlalchemy import select
 from portal.catalog.models import Course
 from portal.errors import ServiceError
 from portal.extensions import db
-from portal.scheduling import services as scheduling
+from portal.scheduling.fitting import BookingRefused, bookable_sites_query
 from portal.trainees import electives, roster
 from portal.trainees.forms import ElectiveForm
 from portal.trainees.views import bp, form_error, managed_class
 
 
 def option_choices(form: ElectiveForm) -> None:
-    sites = db.session.scalars(scheduling.bookable_sites_query()).all()
+    sites = db.session.scalars(bookable_sites_query()).all()
     courses = db.session.scalars(
         select(Course).where(Course.status == "active").order_by(Course.id)
     ).all()
@@ -38,7 +38,7 @@ def class_electives(class_id: int):
     if form.validate_on_submit():
         try:
             electives.create_elective(training_class, current_user, form.values())
-        except scheduling.BookingRefused as refused:
+        except BookingRefused as refused:
             problems = [p.message for p in refused.problems]
         except ServiceError as error:
             form_error(form, error)

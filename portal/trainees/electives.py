@@ -25,7 +25,14 @@ from portal.catalog.models import Course, TeachingSite
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import SQLITE_IMMEDIATE, db
 from portal.notifications.services import member_staff, notify
-from portal.scheduling import services as scheduling
+from portal.scheduling.booking import ActorRef, begin_locked, cancel_booking
+from portal.scheduling.fitting import BookingRefused, PlannedStop, check_plan
+from portal.scheduling.history import (
+    booking_changed,
+    notify_hosts,
+    record_event,
+    refresh_booking_status,
+)
 from portal.scheduling.models import Booking, Reservation, TrainingClass
 from portal.timeutil import LOCAL_TZ, utcnow, within_range
 from portal.trainees import roster
@@ -58,7 +65,7 @@ def _book_option(
         raise ValidationFailed({"options": _("请选择教学点。")})
     teacher = course.teachers[0] if course is not None and course.teachers else None
     plan = [
-        scheduling.PlannedStop(
+        PlannedStop(
             index=0,
             kind="course" if course else "visit",
             starts_at=starts_at,
@@ -69,24 +76,24 @@ def _book_option(
             guide_requested=course is None,
         )
     ]
-    problems = scheduling.check_plan(plan, spec.seats, class_name=training_class.name)
+    problems = check_plan(plan, spec.seats, class_name=training_class.name)
     if problems:
-        raise scheduling.BookingRefused(problems)
+        raise BookingRefused(problems)
     class_id, actor_id = training_class.id, actor.id
-    who = scheduling.ActorRef(actor.id, actor.display_name)
+    who = ActorRef(actor.id, actor.display_name)
     site_id, course_id = site.id, course.id if course else None
     teacher_id = teacher.id if teacher else None
     name = _(
         "选学：%(title)s（%(option)s）", title=title, option=course.name if course else site.name
     )
-    scheduling.begin_locked([site_id], [teacher_id] if teacher_id else [])
+    begin_locked([site_id], [teacher_id] if teacher_id else [])
     try:
         site = db.session.get(TeachingSite, site_id)
         plan[0].site = site
         plan[0].course = db.session.get(Course, course_id) if course_id else None
-        problems = scheduling.check_plan(plan, spec.seats, class_name=name)
+        problems = check_plan(plan, spec.seats, class_name=name)
         if problems:
-            raise scheduling.BookingRefused(problems)
+            raise BookingRefused(problems)
         status = "confirmed" if site.auto_confirm else "pending"
         now = utcnow()
         reservation = Reservation(
@@ -110,21 +117,19 @@ def _book_option(
             reservations=[reservation],
         )
         db.session.add(booking)
-        scheduling.record_event(booking, "create", who, new="pending")
-        scheduling.record_event(booking, status, who, reservation, "", status)
-        scheduling.refresh_booking_status(booking, who)
+        record_event(booking, "create", who, new="pending")
+        record_event(booking, status, who, reservation, "", status)
+        refresh_booking_status(booking, who)
         if status == "pending":
             booking.training_class = db.session.get(TrainingClass, class_id)
-            scheduling.notify_hosts(
-                booking, _("新的预约待确认：%(name)s", name=name), [reservation]
-            )
+            notify_hosts(booking, _("新的预约待确认：%(name)s", name=name), [reservation])
         owners = {site.member.plugin}
         new_status = booking.status
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    scheduling.booking_changed(booking, "", new_status=new_status, owners=owners)
+    booking_changed(booking, "", new_status=new_status, owners=owners)
     return booking
 
 
@@ -207,7 +212,7 @@ def create_elective(
     except Exception:
         db.session.rollback()
         for booking in bookings:
-            scheduling.cancel_booking(
+            cancel_booking(
                 db.session.get(Booking, booking.id), actor, _("选学未能全部预约，撤回。")
             )
         raise

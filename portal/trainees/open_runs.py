@@ -33,8 +33,10 @@ from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFa
 from portal.extensions import SQLITE_IMMEDIATE, db
 from portal.notifications.services import notify
 from portal.notifications.sms import queue_sms
-from portal.scheduling import services as scheduling
+from portal.scheduling.booking import book, cancel_booking
+from portal.scheduling.fitting import PlannedStop, check_plan, plan_from_template
 from portal.scheduling.models import Booking, RouteTemplate, TrainingClass
+from portal.scheduling.settings import setting
 from portal.timeutil import LOCAL_TZ, utcnow, within_range
 from portal.trainees import roster
 from portal.trainees.models import SEAT_HOLDING, OpenRun, OpenRunQuota, OpenRunSeat, RosterEntry
@@ -226,17 +228,15 @@ def validate_run(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plan_with_squads(
-    template: RouteTemplate, start: date, size: int
-) -> list[scheduling.PlannedStop]:
+def _plan_with_squads(template: RouteTemplate, start: date, size: int) -> list[PlannedStop]:
     """The template's plan, split into squads where a site's sessions are smaller than the run."""
-    plan = scheduling.plan_from_template(template, start)
+    plan = plan_from_template(template, start)
     squads = {
         p.index: p.suggestion["squads"]
-        for p in scheduling.check_plan(plan, size)
+        for p in check_plan(plan, size)
         if p.index is not None and p.suggestion.get("squads")
     }
-    return scheduling.plan_from_template(template, start, squads) if squads else plan
+    return plan_from_template(template, start, squads) if squads else plan
 
 
 def publish_run(actor: Any, values: Mapping[str, Any]) -> OpenRun:
@@ -267,7 +267,7 @@ def publish_run(actor: Any, values: Mapping[str, Any]) -> OpenRun:
     db.session.commit()
     class_id, actor_id = training_class.id, actor.id
     try:
-        booking = scheduling.book(
+        booking = book(
             training_class,
             _plan_with_squads(template, v["starts_on"], v["seats"]),
             actor,
@@ -490,7 +490,7 @@ def book_seat(
 def _offer_freed(run: OpenRun) -> list[OpenRunSeat]:
     """Offer free seats to those waiting, in line order, while the quotas allow (under the lock)."""
     offered = []
-    hours = scheduling.setting("waitlist_offer_hours")
+    hours = setting("waitlist_offer_hours")
     waiting = db.session.scalars(
         select(OpenRunSeat)
         .where(OpenRunSeat.run_id == run.id, OpenRunSeat.status == "waitlisted")
@@ -706,7 +706,7 @@ def release_booking(run_id: int) -> None:
     booking = run.booking if run is not None else None
     if booking is None or booking.status == "cancelled":
         return
-    scheduling.cancel_booking(booking, SYSTEM, _("开放班次未成班，取消预约。"))
+    cancel_booking(booking, SYSTEM, _("开放班次未成班，取消预约。"))
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db
-from portal.scheduling import services as scheduling
+from portal.scheduling.fitting import BookingRefused
 from portal.scheduling.models import RouteTemplate
 from portal.trainees import open_runs
 from portal.trainees.forms import ActionForm, BookSeatForm, CadreForm, RunForm
@@ -142,7 +142,7 @@ def run_new():
     if form.validate_on_submit():
         try:
             run = open_runs.publish_run(current_user, form.values())
-        except scheduling.BookingRefused as refused:
+        except BookingRefused as refused:
             problems = [p.message for p in refused.problems]
         except ServiceError as error:
             form_error(form, error)

@@ -34,7 +34,7 @@ from portal.api.openapi import openapi_document
 from portal.catalog.forms import CourseFilterForm, SiteFilterForm, TeacherFilterForm
 from portal.catalog.models import Course, Teacher, TeachingSite
 from portal.extensions import db
-from portal.scheduling import services
+from portal.scheduling.booking import book
 from portal.scheduling.models import Booking
 from tests.conftest import login
 from tests.scheduling.helpers import at, future_weekday, new_class, stop, user
@@ -79,7 +79,7 @@ def booked(demo: Flask) -> int:
     """A booking with a visit at tengchong's memorial and a course at the party school."""
     tuesday = future_weekday(2)
     klass = new_class(20, name="接口测试班")
-    booking = services.book(
+    booking = book(
         klass,
         [
             stop("dianxi_memorial", at(tuesday, 9), 90),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.scheduling import services
+from portal.scheduling.booking import book
 from tests.conftest import login
 from tests.scheduling.helpers import at, future_weekday, new_class, site, stop, user
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.db
 def booked(demo):
     tuesday = future_weekday(2)
     klass = new_class(20, name="保密的班")
-    booking = services.book(klass, [stop("dianxi_memorial", at(tuesday, 9), 90)], user("organizer"))
+    booking = book(klass, [stop("dianxi_memorial", at(tuesday, 9), 90)], user("organizer"))
     return tuesday, booking.id
 
 

@@ -12,7 +12,8 @@ from portal.audit import services
 from portal.catalog import services as catalog_services
 from portal.errors import PermissionDenied
 from portal.extensions import db
-from portal.scheduling import services as scheduling
+from portal.scheduling.booking import book, cancel_booking
+from portal.scheduling.settings import set_setting
 from tests.conftest import login
 from tests.scheduling.helpers import at, future_weekday, new_class, site, stop, user
 
@@ -33,15 +34,15 @@ def activity(demo, client):
         },
     )
     plugins.set_enabled("songshan_base", False, by="office")
-    scheduling.set_setting("change_deadline_days", 5, user("office"))
+    set_setting("change_deadline_days", 5, user("office"))
     catalog_services.change_status(
         site("cemetery"), user("yangshanzhou_college_staff"), "suspended", "墓园修缮"
     )
     db.session.commit()
-    booking = scheduling.book(
+    booking = book(
         new_class(10), [stop("heshun_library", at(future_weekday(2), 10), 60)], user("organizer")
     )
-    scheduling.cancel_booking(booking, user("organizer"), "行程有变")
+    cancel_booking(booking, user("organizer"), "行程有变")
     return client
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.catalog.models import Course, EventType, Teacher, TeachingSite
-from portal.events import services
+from portal.events.contests import appoint_judge, record_scores, set_criteria, submit_entry
+from portal.events.events import add_session, create_event, publish_event
 from portal.events.models import JointEvent
 from portal.extensions import db
 from portal.members.models import Member
@@ -92,7 +93,7 @@ def make_event(
 ) -> JointEvent:
     office = user("office")
     kind = event_type(type_key or TYPE_OF[category])
-    event = services.create_event(
+    event = create_event(
         office,
         kind.id,
         {
@@ -106,9 +107,9 @@ def make_event(
             "extra": extra or {},
         },
     )
-    services.add_session(event, office, session_values(day))
+    add_session(event, office, session_values(day))
     if publish:
-        services.publish_event(event, office)
+        publish_event(event, office)
     db.session.commit()
     return event
 
@@ -116,7 +117,7 @@ def make_event(
 def make_contest(category: str = "course_contest", criteria=CRITERIA, **kwargs) -> JointEvent:
     event = make_event(category, **kwargs)
     if criteria:
-        services.set_criteria(event, user("office"), list(criteria))
+        set_criteria(event, user("office"), list(criteria))
         db.session.commit()
     return event
 
@@ -124,20 +125,20 @@ def make_contest(category: str = "course_contest", criteria=CRITERIA, **kwargs) 
 def enter_course(event: JointEvent, member_key: str, course: Course | None = None):
     staff = user(f"{member_key}_staff")
     course = course or courses_of(member_key, excellent=False)[0]
-    entry = services.submit_entry(event.id, staff, {"course_id": course.id})
+    entry = submit_entry(event.id, staff, {"course_id": course.id})
     db.session.commit()
     return entry
 
 
 def appoint(event: JointEvent, username: str):
-    appointment = services.appoint_judge(event, user("office"), user(username).id)
+    appointment = appoint_judge(event, user("office"), user(username).id)
     db.session.commit()
     return appointment
 
 
 def score(entry, username: str, *values) -> object:
     criteria = entry.event.criteria
-    total = services.record_scores(
+    total = record_scores(
         entry, user(username), {c.id: v for c, v in zip(criteria, values, strict=True)}
     )
     db.session.commit()

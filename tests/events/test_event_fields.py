@@ -8,12 +8,13 @@ import pytest
 
 from portal import hookimpl
 from portal.catalog.models import EventType
-from portal.events import services
-from portal.events.fields import EventFieldSpec, check_specs, clean_values, display_items
+from portal.events.events import add_session, field_specs, publish_event
+from portal.events.fields import check_specs, clean_values, display_items
 from portal.events.models import JointEvent
 from portal.extensions import db
 from portal.members.models import PluginState
 from portal.plugins import PluginHookError
+from portal.specs import EventFieldSpec
 from tests.conftest import login
 from tests.events.builders import event_type, member, session_values, user
 from tests.members.test_plugins import registered
@@ -83,7 +84,7 @@ FORM = {
 def test_hook_portal_event_fields(demo, client):
     kind = kind_of()
     with registered(demo, FieldPlugin(), PLUGIN):
-        assert [s.key for s in services.field_specs(kind)] == [
+        assert [s.key for s in field_specs(kind)] == [
             "distance_km",
             "meeting_day",
             "level",
@@ -183,7 +184,7 @@ def test_a_plugin_that_raises_does_not_break_the_form(demo, client):
 def test_unusable_field_specs_add_no_fields(demo, client, answer):
     kind = kind_of("garbage")
     with registered(demo, Garbage(answer), "garbage"):
-        assert services.field_specs(kind) == []
+        assert field_specs(kind) == []
         login(client, "office")
         assert client.get(f"/events/new?type_id={kind.id}").status_code == 200
         assert db.session.get(PluginState, "garbage").last_error
@@ -193,14 +194,14 @@ def test_fields_are_asked_only_of_the_plugin_that_owns_the_kind(demo):
     # Another plugin's kind with the same key gets no fields from this plugin.
     foreign = kind_of("someone_else")
     with registered(demo, FieldPlugin(), PLUGIN):
-        assert services.field_specs(foreign) == []
-        assert services.field_specs(event_type("joint_training")) == []
+        assert field_specs(foreign) == []
+        assert field_specs(event_type("joint_training")) == []
 
 
 def test_songshan_base_adds_its_trek_fields(demo, client):
     kind = event_type("battlefield_trek")
     assert kind is not None and kind.plugin == "songshan_base"
-    assert [s.key for s in services.field_specs(kind)] == ["distance_km", "equipment", "difficulty"]
+    assert [s.key for s in field_specs(kind)] == ["distance_km", "equipment", "difficulty"]
     login(client, "office")
     page = client.get(f"/events/new?type_id={kind.id}").get_data(as_text=True)
     assert "徒步距离（公里）" in page and "装备要求" in page
@@ -216,8 +217,8 @@ def test_songshan_base_adds_its_trek_fields(demo, client):
     )
     assert response.status_code == 302
     event = db.session.query(JointEvent).one()
-    services.add_session(event, user("office"), session_values())
-    services.publish_event(event, user("office"))
+    add_session(event, user("office"), session_values())
+    publish_event(event, user("office"))
     db.session.commit()
     client.post("/logout")
     page = client.get(f"/events/{event.id}").get_data(as_text=True)

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.demo import load_demo
-from portal.events import services
 from portal.events.models import EventRegistration
+from portal.events.registrations import cancel_registration, places_taken, register
 from portal.extensions import db
 from tests.conftest import fresh_database_url, make_test_app
 from tests.events.builders import make_event, user
@@ -62,7 +62,7 @@ def attempt(app, event_id: int, number: int) -> str:
     with app.app_context():
         try:
             staff = user(MEMBER_STAFF[number % len(MEMBER_STAFF)])
-            done = services.register(event_id, staff, {"participant_name": f"学员{number:02d}"})
+            done = register(event_id, staff, {"participant_name": f"学员{number:02d}"})
             return done.status
         except Exception as error:  # counted, and shown when the test fails
             return type(error).__name__
@@ -93,7 +93,7 @@ def make_everyone_count_first(monkeypatch, attempts: int, wait: float = 10) -> N
     the gate gives up after ``wait`` seconds and the registrations go one at a time.
     """
     gate = threading.Barrier(attempts)
-    original = services.places_taken
+    original = places_taken
 
     def count_then_wait(event_id):
         found = original(event_id)
@@ -101,7 +101,7 @@ def make_everyone_count_first(monkeypatch, attempts: int, wait: float = 10) -> N
             gate.wait(timeout=wait)
         return found
 
-    monkeypatch.setattr(services, "places_taken", count_then_wait)
+    monkeypatch.setattr("portal.events.registrations.places_taken", count_then_wait)
 
 
 def test_without_the_lock_the_race_overfills(concurrent_app, monkeypatch):
@@ -157,7 +157,7 @@ def test_concurrent_cancellations_promote_exactly_as_many_as_leave(concurrent_ap
     def cancel(registration_id: int) -> str:
         with concurrent_app.app_context():
             try:
-                promoted = services.cancel_registration(registration_id, user("office"))
+                promoted = cancel_registration(registration_id, user("office"))
                 return f"promoted {len(promoted)}"
             except Exception as error:
                 return type(error).__name__

@@ -9,7 +9,21 @@ from sqlalchemy import select
 
 from portal.catalog.models import CatalogChange
 from portal.errors import PermissionDenied, ServiceError, ValidationFailed
-from portal.events import services
+from portal.events.contests import (
+    appoint_judge,
+    judge_sheet,
+    publish_results,
+    record_scores,
+    remove_judge,
+    results,
+    results_visible,
+    score_field,
+    set_criteria,
+    set_top_winners,
+    set_winners,
+    submit_entry,
+    withdraw_entry,
+)
 from portal.events.models import ContestScore
 from portal.extensions import db
 from tests.conftest import login
@@ -37,12 +51,10 @@ def test_weights_must_sum_to_100(demo):
     event = make_contest(criteria=None)
     office = user("office")
     with pytest.raises(ValidationFailed) as refused:
-        services.set_criteria(event, office, [("内容", 40), ("表达", 30)])
+        set_criteria(event, office, [("内容", 40), ("表达", 30)])
     assert "100" in refused.value.errors["criteria"] and "70" in refused.value.errors["criteria"]
     db.session.rollback()
-    saved = services.set_criteria(
-        event, office, [("内容", 40), ("", ""), ("表达", "30"), ("效果", 30)]
-    )
+    saved = set_criteria(event, office, [("内容", 40), ("", ""), ("表达", "30"), ("效果", 30)])
     db.session.commit()
     assert [(c.name, c.weight, c.position) for c in saved] == [
         ("内容", 40, 1),
@@ -67,7 +79,7 @@ def test_weights_must_sum_to_100(demo):
 def test_bad_criteria_are_refused_by_field(demo, rows, key):
     event = make_contest(criteria=None)
     with pytest.raises(ValidationFailed) as refused:
-        services.set_criteria(event, user("office"), rows)
+        set_criteria(event, user("office"), rows)
     assert key in refused.value.errors
 
 
@@ -77,13 +89,13 @@ def test_criteria_are_frozen_once_scoring_started(demo):
     appoint(event, "tengchong_college_staff")
     score(entry, "tengchong_college_staff", 90, 80, 70)
     with pytest.raises(ServiceError, match="评分标准不能再修改"):
-        services.set_criteria(event, user("office"), [("内容", 100)])
+        set_criteria(event, user("office"), [("内容", 100)])
 
 
 def test_only_the_office_sets_criteria(demo, client):
     event = make_contest(criteria=None)
     with pytest.raises(PermissionDenied):
-        services.set_criteria(event, user("party_school_admin"), [("内容", 100)])
+        set_criteria(event, user("party_school_admin"), [("内容", 100)])
     login(client, "party_school_admin")
     response = client.post(
         f"/events/{event.id}/criteria",
@@ -131,16 +143,14 @@ def test_judges_are_member_staff_appointed_by_the_office(demo):
     office = user("office")
     for username in ("office", "organizer", "trainee"):
         with pytest.raises(ValidationFailed):
-            services.appoint_judge(event, office, user(username).id)
+            appoint_judge(event, office, user(username).id)
     with pytest.raises(ValidationFailed):
-        services.appoint_judge(event, office, 999999)
+        appoint_judge(event, office, 999999)
     with pytest.raises(PermissionDenied):
-        services.appoint_judge(
-            event, user("party_school_admin"), user("tengchong_college_staff").id
-        )
+        appoint_judge(event, user("party_school_admin"), user("tengchong_college_staff").id)
     appoint(event, "tengchong_college_staff")
     with pytest.raises(ValidationFailed, match="已是本次大赛的评委"):
-        services.appoint_judge(event, office, user("tengchong_college_staff").id)
+        appoint_judge(event, office, user("tengchong_college_staff").id)
     # The judge is told.
     from portal.notifications.services import inbox
 
@@ -154,8 +164,8 @@ def test_a_judge_who_scored_cannot_be_withdrawn(demo):
     idle = appoint(event, "songshan_base_staff")
     score(entry, "tengchong_college_staff", 90, 80, 70)
     with pytest.raises(ServiceError, match="不能撤销"):
-        services.remove_judge(appointment, user("office"))
-    services.remove_judge(idle, user("office"))
+        remove_judge(appointment, user("office"))
+    remove_judge(idle, user("office"))
     db.session.commit()
     assert [j.user.username for j in event.judges] == ["tengchong_college_staff"]
 
@@ -172,14 +182,14 @@ def test_weighted_total_of_a_sheet(demo):
     assert score(entry, "tengchong_college_staff", 90, 80, 70) == Decimal("81.00")
     # 85.5 × 40% + 90 × 30% + 100 × 30% = 34.2 + 27 + 30 = 91.2
     assert score(entry, "songshan_base_staff", "85.5", 90, 100) == Decimal("91.20")
-    rows = services.results(event)
+    rows = results(event)
     assert rows[0].total == Decimal("86.10")  # (81 + 91.2) / 2
     assert rows[0].judges == 2
     criteria = event.criteria
     assert rows[0].averages[criteria[0].id] == Decimal("87.75")
     # Scoring again replaces the judge's earlier sheet.
     assert score(entry, "tengchong_college_staff", 100, 100, 100) == Decimal("100.00")
-    assert services.results(event)[0].total == Decimal("95.60")
+    assert results(event)[0].total == Decimal("95.60")
     assert db.session.query(ContestScore).count() == 6
 
 
@@ -192,12 +202,12 @@ def test_scores_must_be_0_to_100(demo, bad):
     appoint(event, "tengchong_college_staff")
     criteria = event.criteria
     with pytest.raises(ValidationFailed) as refused:
-        services.record_scores(
+        record_scores(
             entry,
             user("tengchong_college_staff"),
             {criteria[0].id: bad, criteria[1].id: 80, criteria[2].id: 70},
         )
-    assert list(refused.value.errors) == [services.score_field(criteria[0])]
+    assert list(refused.value.errors) == [score_field(criteria[0])]
     assert db.session.query(ContestScore).count() == 0
 
 
@@ -206,7 +216,7 @@ def test_every_criterion_must_be_scored(demo):
     entry = enter_course(event, "party_school")
     appoint(event, "tengchong_college_staff")
     with pytest.raises(ValidationFailed) as refused:
-        services.record_scores(entry, user("tengchong_college_staff"), {event.criteria[0].id: 90})
+        record_scores(entry, user("tengchong_college_staff"), {event.criteria[0].id: 90})
     assert len(refused.value.errors) == 2
 
 
@@ -226,10 +236,10 @@ def test_a_judge_cannot_score_an_entry_of_their_own_member(demo, client):
     judge = user("party_school_staff")
     values = {c.id: 90 for c in event.criteria}
     with pytest.raises(PermissionDenied, match="回避"):
-        services.record_scores(own, judge, values)
-    services.record_scores(other, judge, values)
+        record_scores(own, judge, values)
+    record_scores(other, judge, values)
     db.session.commit()
-    sheet = {row.entry.id: row.scoreable for row in services.judge_sheet(event, judge)}
+    sheet = {row.entry.id: row.scoreable for row in judge_sheet(event, judge)}
     assert sheet == {own.id: False, other.id: True}
 
     login(client, "party_school_staff")
@@ -241,7 +251,7 @@ def test_a_judge_cannot_score_an_entry_of_their_own_member(demo, client):
     response = client.get(f"/events/entries/{own.id}/score")
     assert response.status_code == 403
     assert "评委不能为本单位的参赛项目评分" in response.get_data(as_text=True)
-    form = {services.score_field(c): "95" for c in event.criteria}
+    form = {score_field(c): "95" for c in event.criteria}
     response = client.post(f"/events/entries/{own.id}/score", data=form)
     assert response.status_code == 403
     assert not [s for s in own.scores]
@@ -254,8 +264,8 @@ def test_only_appointed_judges_score(demo, client):
     values = {c.id: 90 for c in event.criteria}
     for username in ("songshan_base_staff", "office", "organizer"):
         with pytest.raises(PermissionDenied, match="只有本次大赛的评委可以评分"):
-            services.record_scores(entry, user(username), values)
-    form = {services.score_field(c): "90" for c in event.criteria}
+            record_scores(entry, user(username), values)
+    form = {score_field(c): "90" for c in event.criteria}
     for username in ("songshan_base_staff", "office"):
         login(client, username)
         assert client.post(f"/events/entries/{entry.id}/score", data=form).status_code == 403
@@ -268,7 +278,7 @@ def test_only_appointed_judges_score(demo, client):
     response = client.post(f"/events/entries/{entry.id}/score", data=form)
     assert response.status_code == 302
     assert db.session.query(ContestScore).count() == 3
-    bad = dict(form, **{services.score_field(event.criteria[0]): "120"})
+    bad = dict(form, **{score_field(event.criteria[0]): "120"})
     response = client.post(f"/events/entries/{entry.id}/score", data=bad)
     assert response.status_code == 400
     assert "分数须为 0 到 100 之间的数" in response.get_data(as_text=True)
@@ -279,12 +289,10 @@ def test_scoring_closes_when_results_are_published(demo):
     entry = enter_course(event, "party_school")
     appoint(event, "tengchong_college_staff")
     score(entry, "tengchong_college_staff", 90, 80, 70)
-    services.publish_results(event, user("office"))
+    publish_results(event, user("office"))
     db.session.commit()
     with pytest.raises(ServiceError, match="成绩已公布"):
-        services.record_scores(
-            entry, user("tengchong_college_staff"), {c.id: 50 for c in event.criteria}
-        )
+        record_scores(entry, user("tengchong_college_staff"), {c.id: 50 for c in event.criteria})
 
 
 # ---------------------------------------------------------------- ranking and results
@@ -303,7 +311,7 @@ def test_ranking_with_ties(demo):
     score(b, "party_school_staff", 80, 85, 85)  # 32 + 25.5 + 25.5 = 83 → (79.5 + 83) / 2 = 81.25
     score(c, "yangshanzhou_college_staff", 90, 75, 70)  # 79.5
     score(c, "party_school_staff", 80, 85, 85)  # 83 → 81.25: a tie with b
-    rows = services.results(event)
+    rows = results(event)
     assert [(r.entry.id, r.total, r.rank) for r in rows] == [
         (b.id, Decimal("81.25"), 1),
         (c.id, Decimal("81.25"), 1),
@@ -327,7 +335,7 @@ def test_results_are_hidden_until_published(demo, client):
         assert "评比结果尚未公布" in page
         assert "81.00" not in page and label not in text_of(page).split("评比结果尚未公布")[1]
         assert client.get(f"/events/{event.id}/results.xlsx").status_code == 404
-        assert not services.results_visible(event, user(username) if username else None)
+        assert not results_visible(event, user(username) if username else None)
     login(client, "office")
     page = client.get(f"/events/{event.id}/results").get_data(as_text=True)
     assert "81.00" in page and "尚未公布" in page
@@ -349,7 +357,7 @@ def test_results_cannot_be_published_without_scores(demo):
     event = make_contest()
     enter_course(event, "party_school")
     with pytest.raises(ServiceError, match="不能公布成绩"):
-        services.publish_results(event, user("office"))
+        publish_results(event, user("office"))
 
 
 # ---------------------------------------------------------------- winners and the 精品课程 mark
@@ -372,7 +380,7 @@ def test_winning_courses_get_the_excellent_mark(demo, client):
     assert client.post(f"/events/{event.id}/winners", data={"top": "1"}).status_code == 403
     assert not first.course.excellent
 
-    winners = services.set_top_winners(event, user("office"), 2)
+    winners = set_top_winners(event, user("office"), 2)
     db.session.commit()
     assert {w.id for w in winners} == {first.id, third.id}
     assert first.course.excellent and third.course.excellent and not second.course.excellent
@@ -408,13 +416,13 @@ def test_winners_come_from_scored_entries_of_the_contest(demo):
     score(scored, "yangshanzhou_college_staff", 90, 90, 90)
     office = user("office")
     with pytest.raises(ValidationFailed, match="已评分"):
-        services.set_winners(event, office, [unscored.id])
+        set_winners(event, office, [unscored.id])
     with pytest.raises(ValidationFailed, match="不属于本次大赛"):
-        services.set_winners(event, office, [stranger.id])
+        set_winners(event, office, [stranger.id])
     with pytest.raises(ValidationFailed):
-        services.set_top_winners(event, office, "abc")
+        set_top_winners(event, office, "abc")
     with pytest.raises(ValidationFailed):
-        services.set_top_winners(event, office, 0)
+        set_top_winners(event, office, 0)
 
 
 # ---------------------------------------------------------------- entries
@@ -425,19 +433,19 @@ def test_guide_contest_entries_are_a_guide_at_one_of_the_members_sites(demo, cli
     staff = user("songshan_base_staff")
     own_site = site("battlefield")
     with pytest.raises(ValidationFailed) as refused:
-        services.submit_entry(
+        submit_entry(
             event.id, staff, {"guide_name": "李晓梅", "site_id": first_site("party_school").id}
         )
     assert "site_id" in refused.value.errors
     with pytest.raises(ValidationFailed) as refused:
-        services.submit_entry(event.id, staff, {"guide_name": " ", "site_id": own_site.id})
+        submit_entry(event.id, staff, {"guide_name": " ", "site_id": own_site.id})
     assert "guide_name" in refused.value.errors
-    entry = services.submit_entry(event.id, staff, {"guide_name": "李晓梅", "site_id": own_site.id})
+    entry = submit_entry(event.id, staff, {"guide_name": "李晓梅", "site_id": own_site.id})
     db.session.commit()
     assert entry.member_id == member("songshan_base").id
     assert entry.label == "李晓梅（松山战役遗址）"
     with pytest.raises(ValidationFailed, match="已报送该讲解员"):
-        services.submit_entry(event.id, staff, {"guide_name": "李晓梅", "site_id": own_site.id})
+        submit_entry(event.id, staff, {"guide_name": "李晓梅", "site_id": own_site.id})
 
     login(client, "tengchong_college_staff")
     sites = client.get(f"/events/{event.id}").get_data(as_text=True)
@@ -465,13 +473,13 @@ def test_course_contest_entries_are_the_members_own_courses(demo):
     staff = user("party_school_staff")
     foreign = courses_of("tengchong_college")[0]
     with pytest.raises(ValidationFailed, match="本单位的课程"):
-        services.submit_entry(event.id, staff, {"course_id": foreign.id})
+        submit_entry(event.id, staff, {"course_id": foreign.id})
     for bad in ("abc", None, -1, 2**40):
         with pytest.raises(ValidationFailed):
-            services.submit_entry(event.id, staff, {"course_id": bad})
+            submit_entry(event.id, staff, {"course_id": bad})
     entry = enter_course(event, "party_school")
     with pytest.raises(ValidationFailed, match="已报送"):
-        services.submit_entry(event.id, staff, {"course_id": entry.course_id})
+        submit_entry(event.id, staff, {"course_id": entry.course_id})
 
 
 def test_only_invited_members_enter(demo, client):
@@ -479,7 +487,7 @@ def test_only_invited_members_enter(demo, client):
     with pytest.raises(PermissionDenied, match="邀请范围"):
         enter_course(event, "songshan_base")
     with pytest.raises(PermissionDenied):
-        services.submit_entry(event.id, user("organizer"), {"course_id": 1})
+        submit_entry(event.id, user("organizer"), {"course_id": 1})
     login(client, "songshan_base_staff")
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert 'name="entry-course_id"' not in page
@@ -499,8 +507,8 @@ def test_entries_close_with_the_deadline_and_the_results(demo):
     appoint(event, "tengchong_college_staff")
     score(entry, "tengchong_college_staff", 90, 90, 90)
     with pytest.raises(ServiceError, match="不能撤回"):
-        services.withdraw_entry(entry, user("party_school_staff"))
-    services.publish_results(event, user("office"))
+        withdraw_entry(entry, user("party_school_staff"))
+    publish_results(event, user("office"))
     db.session.commit()
     with pytest.raises(ServiceError, match="成绩已公布"):
         enter_course(event, "tengchong_college")

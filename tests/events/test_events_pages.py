@@ -9,7 +9,16 @@ from sqlalchemy import select
 
 from portal.catalog.models import TeacherUnavailability
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from portal.events import services
+from portal.events.access import can_take_part, get_event
+from portal.events.calendars import events_held
+from portal.events.contests import score_field
+from portal.events.events import (
+    add_session,
+    cancel_event,
+    create_event,
+    publish_event,
+    remove_session,
+)
 from portal.events.models import EventSession, JointEvent
 from portal.extensions import db
 from tests.conftest import login
@@ -44,9 +53,9 @@ def test_only_the_office_creates_and_runs_events(demo, client, username):
     published = make_contest()
     kind = event_type("joint_training")
     with pytest.raises(PermissionDenied):
-        services.create_event(user(username), kind.id, {"title": "x", "category": "training"})
+        create_event(user(username), kind.id, {"title": "x", "category": "training"})
     with pytest.raises(PermissionDenied):
-        services.publish_event(event, user(username))
+        publish_event(event, user(username))
     login(client, username)
     assert client.get("/events/new").status_code == 403
     assert client.post(f"/events/new?type_id={kind.id}", data={"title": "越权"}).status_code == 403
@@ -151,7 +160,7 @@ def test_drafts_are_for_the_office_and_published_events_for_everyone(demo, clien
         assert client.get(f"/events/{draft.id}").status_code == 404
         assert client.get(f"/events/{published.id}").status_code == 200
         with pytest.raises(NotFound):
-            services.get_event(draft.id, user(username) if username else None)
+            get_event(draft.id, user(username) if username else None)
     login(client, "office")
     page = client.get("/events").get_data(as_text=True)
     assert "草稿中的集训" in page and "已发布的集训" in page
@@ -167,9 +176,9 @@ def test_members_see_what_they_may_take_part_in(demo, client):
     assert "本单位可参加" not in client.get("/events").get_data(as_text=True)
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert 'name="reg-participant_name"' not in page
-    assert services.can_take_part(user("party_school_staff"), event)
-    assert not services.can_take_part(user("songshan_base_staff"), event)
-    assert not services.can_take_part(user("office"), event)
+    assert can_take_part(user("party_school_staff"), event)
+    assert not can_take_part(user("songshan_base_staff"), event)
+    assert not can_take_part(user("office"), event)
 
 
 def test_judges_find_their_contests(demo, client):
@@ -197,7 +206,7 @@ def test_list_filters(demo, client):
 def test_sessions_use_sites_of_several_members_and_shared_teachers(demo):
     event = make_event(publish=False)
     office = user("office")
-    services.add_session(
+    add_session(
         event,
         office,
         session_values(
@@ -207,17 +216,17 @@ def test_sessions_use_sites_of_several_members_and_shared_teachers(demo):
     db.session.commit()
     assert len({s.site.member_id for s in event.sessions}) == 2
     with pytest.raises(ValidationFailed) as refused:
-        services.add_session(
+        add_session(
             event, office, session_values(future_day(32), teacher_id=teacher("li_xiaomei").id)
         )
     assert "共享师资" in refused.value.errors["teacher_id"]
     with pytest.raises(ValidationFailed) as refused:
-        services.add_session(event, office, session_values(start=12, end=9))
+        add_session(event, office, session_values(start=12, end=9))
     assert "ends" in refused.value.errors
     with pytest.raises(ValidationFailed) as refused:
-        services.add_session(event, office, session_values(site_id=None))
+        add_session(event, office, session_values(site_id=None))
     assert "site_id" in refused.value.errors
-    services.add_session(
+    add_session(
         event, office, session_values(future_day(33), site_id=None, place="腾冲某宾馆会议室")
     )
     db.session.commit()
@@ -228,25 +237,21 @@ def test_a_shared_teacher_cannot_be_in_two_places_at_once(demo):
     day = future_day(40)
     first = make_event(publish=False)
     office = user("office")
-    services.add_session(
-        first, office, session_values(day, 9, 12, teacher_id=teacher("yang_zhengwei").id)
-    )
+    add_session(first, office, session_values(day, 9, 12, teacher_id=teacher("yang_zhengwei").id))
     db.session.commit()
     second = make_event(publish=False)
     with pytest.raises(ValidationFailed) as refused:
-        services.add_session(
+        add_session(
             second, office, session_values(day, 11, 13, teacher_id=teacher("yang_zhengwei").id)
         )
     assert "已安排在" in refused.value.errors["teacher_id"]
-    services.add_session(
-        second, office, session_values(day, 12, 14, teacher_id=teacher("yang_zhengwei").id)
-    )
+    add_session(second, office, session_values(day, 12, 14, teacher_id=teacher("yang_zhengwei").id))
     db.session.add(
         TeacherUnavailability(teacher=teacher("wang_desheng"), starts_on=day, ends_on=day)
     )
     db.session.flush()
     with pytest.raises(ValidationFailed, match="不能授课"):
-        services.add_session(
+        add_session(
             second, office, session_values(day, 15, 16, teacher_id=teacher("wang_desheng").id)
         )
 
@@ -254,9 +259,9 @@ def test_a_shared_teacher_cannot_be_in_two_places_at_once(demo):
 def test_a_published_event_keeps_at_least_one_session(demo):
     event = make_event()
     with pytest.raises(ServiceError, match="至少保留一项"):
-        services.remove_session(event.sessions[0], user("office"))
-    services.add_session(event, user("office"), session_values(future_day(35)))
-    services.remove_session(event.sessions[0], user("office"))
+        remove_session(event.sessions[0], user("office"))
+    add_session(event, user("office"), session_values(future_day(35)))
+    remove_session(event.sessions[0], user("office"))
     db.session.commit()
     assert [s.number for s in event.sessions] == [2]
 
@@ -280,7 +285,7 @@ def test_the_calendar_shows_published_sessions(demo, client):
 
 def test_the_ics_feed_has_deterministic_uids(demo, client):
     event = make_event(title="联合集训")
-    services.add_session(event, user("office"), session_values(future_day(31), 14, 17))
+    add_session(event, user("office"), session_values(future_day(31), 14, 17))
     draft = make_event(title="草稿", publish=False)
     db.session.commit()
     first = client.get("/events/calendar.ics")
@@ -298,7 +303,7 @@ def test_the_ics_feed_has_deterministic_uids(demo, client):
     one = client.get(f"/events/{event.id}/calendar.ics").get_data(as_text=True)
     assert one.count("BEGIN:VEVENT") == 2
     assert client.get(f"/events/{draft.id}/calendar.ics").status_code == 404
-    services.cancel_event(event, user("office"), "取消")
+    cancel_event(event, user("office"), "取消")
     db.session.commit()
     assert "STATUS:CANCELLED" in client.get("/events/calendar.ics").get_data(as_text=True)
 
@@ -309,12 +314,12 @@ def test_events_held_counts_for_the_yearly_figures(demo):
     make_contest(day=day)
     make_event(day=day, publish=False)
     cancelled = make_event(day=day)
-    services.cancel_event(cancelled, user("office"), "取消")
+    cancel_event(cancelled, user("office"), "取消")
     db.session.commit()
-    counts = services.events_held(date(day.year, 1, 1), date(day.year, 12, 31))
+    counts = events_held(date(day.year, 1, 1), date(day.year, 12, 31))
     assert counts["total"] == 2
     assert counts["training"] == 1 and counts["course_contest"] == 1
-    assert services.events_held(day + timedelta(days=1), day + timedelta(days=2))["total"] == 0
+    assert events_held(day + timedelta(days=1), day + timedelta(days=2))["total"] == 0
 
 
 # ---------------------------------------------------------------- pages: one h1, labelled, phone-ready
@@ -453,7 +458,7 @@ def test_bad_forms_never_fail(demo, client):
             assert response.status_code < 500, (url, value)
     login(client, "tengchong_college_staff")
     for value in garbage:
-        data = {services.score_field(c): value for c in contest.criteria}
+        data = {score_field(c): value for c in contest.criteria}
         assert client.post(f"/events/entries/{entry.id}/score", data=data).status_code < 500
     db.session.expire_all()
     assert training.status in ("published", "cancelled")

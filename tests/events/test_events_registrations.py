@@ -6,8 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from portal.events import services
+from portal.events import registrations
+from portal.events.events import cancel_event, update_event
 from portal.events.models import EventRegistration
+from portal.events.registrations import (
+    cancel_registration,
+    places_taken,
+    waiting_count,
+    waiting_position,
+)
 from portal.extensions import db
 from portal.notifications.services import inbox
 from tests.conftest import login
@@ -17,7 +24,7 @@ pytestmark = pytest.mark.db
 
 
 def register(event, username: str, name: str, **extra) -> EventRegistration:
-    return services.register(event.id, user(username), {"participant_name": name, **extra})
+    return registrations.register(event.id, user(username), {"participant_name": name, **extra})
 
 
 def statuses(event) -> dict[str, str]:
@@ -34,8 +41,8 @@ def test_registrations_beyond_capacity_go_to_the_waiting_list(demo):
     assert register(event, "tengchong_college_staff", "乙").status == "registered"
     third = register(event, "songshan_base_staff", "丙", participant_title="副主任")
     assert third.status == "waitlisted" and third.waitlisted_at is not None
-    assert services.places_taken(event.id) == 2 and services.waiting_count(event.id) == 1
-    assert services.waiting_position(third) == 1
+    assert places_taken(event.id) == 2 and waiting_count(event.id) == 1
+    assert waiting_position(third) == 1
 
 
 def test_a_cancellation_promotes_the_first_in_line(demo):
@@ -44,17 +51,17 @@ def test_a_cancellation_promotes_the_first_in_line(demo):
     register(event, "tengchong_college_staff", "乙")
     register(event, "songshan_base_staff", "丙")
     assert statuses(event) == {"甲": "registered", "乙": "waitlisted", "丙": "waitlisted"}
-    promoted = services.cancel_registration(first.id, user("party_school_staff"))
+    promoted = cancel_registration(first.id, user("party_school_staff"))
     assert [r.participant_name for r in promoted] == ["乙"]
     assert statuses(event) == {"甲": "cancelled", "乙": "registered", "丙": "waitlisted"}
     third = db.session.scalar(
         select(EventRegistration).where(EventRegistration.participant_name == "丙")
     )
-    assert services.waiting_position(third) == 1
+    assert waiting_position(third) == 1
     # The member whose participant got the place is told.
     assert any("候补转正" in m.subject for m in inbox(user("tengchong_college_staff")))
     with pytest.raises(ServiceError, match="已取消"):
-        services.cancel_registration(first.id, user("party_school_staff"))
+        cancel_registration(first.id, user("party_school_staff"))
 
 
 def test_cancelling_a_waiting_registration_promotes_nobody(demo):
@@ -62,7 +69,7 @@ def test_cancelling_a_waiting_registration_promotes_nobody(demo):
     register(event, "party_school_staff", "甲")
     waiting = register(event, "tengchong_college_staff", "乙")
     register(event, "songshan_base_staff", "丙")
-    assert services.cancel_registration(waiting.id, user("office")) == []
+    assert cancel_registration(waiting.id, user("office")) == []
     assert statuses(event) == {"甲": "registered", "乙": "cancelled", "丙": "waitlisted"}
 
 
@@ -81,11 +88,11 @@ def test_more_places_promote_those_waiting_and_fewer_than_taken_are_refused(demo
         "registration_deadline": None,
         "extra": {},
     }
-    services.update_event(event.id, user("office"), values)
+    update_event(event.id, user("office"), values)
     assert statuses(event) == {"甲": "registered", "乙": "registered", "丙": "waitlisted"}
     with pytest.raises(ValidationFailed, match="名额不能少于"):
-        services.update_event(event.id, user("office"), {**values, "capacity": 1})
-    services.update_event(event.id, user("office"), {**values, "capacity": None})
+        update_event(event.id, user("office"), {**values, "capacity": 1})
+    update_event(event.id, user("office"), {**values, "capacity": None})
     assert statuses(event) == {"甲": "registered", "乙": "registered", "丙": "registered"}
 
 
@@ -102,12 +109,12 @@ def test_registration_rules(demo):
         with pytest.raises(PermissionDenied):
             register(event, username, "乙")
     with pytest.raises(NotFound):
-        services.register(999999, user("party_school_staff"), {"participant_name": "乙"})
+        registrations.register(999999, user("party_school_staff"), {"participant_name": "乙"})
     # The office registers for a member of its choice.
     office = user("office")
     with pytest.raises(ValidationFailed):
-        services.register(event.id, office, {"participant_name": "丁"})
-    done = services.register(
+        registrations.register(event.id, office, {"participant_name": "丁"})
+    done = registrations.register(
         event.id, office, {"participant_name": "丁"}, member_id=member("songshan_base").id
     )
     assert done.member_id == member("songshan_base").id
@@ -119,7 +126,7 @@ def test_only_invited_members_register(demo):
     with pytest.raises(PermissionDenied, match="邀请范围"):
         register(event, "songshan_base_staff", "乙")
     with pytest.raises(ValidationFailed):
-        services.register(
+        registrations.register(
             event.id,
             user("office"),
             {"participant_name": "乙"},
@@ -140,7 +147,7 @@ def test_no_registration_for_drafts_contests_cancelled_or_closed_events(demo):
     with pytest.raises(ServiceError, match="截止"):
         register(closed, "party_school_staff", "甲")
     cancelled = make_event()
-    services.cancel_event(cancelled, user("office"), "因故取消")
+    cancel_event(cancelled, user("office"), "因故取消")
     db.session.commit()
     with pytest.raises(ServiceError, match="已取消"):
         register(cancelled, "party_school_staff", "甲")

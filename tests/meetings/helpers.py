@@ -10,7 +10,8 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.catalog.models import TeachingSite
 from portal.extensions import db
-from portal.meetings import services
+from portal.meetings.busy import add_busy_time
+from portal.meetings.meetings import create_meeting
 from portal.meetings.models import Meeting
 from portal.members.models import Member
 from portal.notifications.models import Message, OutboxEmail
@@ -59,7 +60,7 @@ def make_meeting(
         "member_ids": [member(k).id for k in members],
         **values,
     }
-    meeting = services.create_meeting(user("office"), data)
+    meeting = create_meeting(user("office"), data)
     if commit:
         db.session.commit()
     return meeting
@@ -67,7 +68,7 @@ def make_meeting(
 
 def busy(member_key: str, starts: datetime, ends: datetime, note: str = "外出办班") -> None:
     staff = user(f"{member_key}_staff")
-    services.add_busy_time(
+    add_busy_time(
         staff,
         {
             "starts_on": starts.date(),

@@ -8,7 +8,7 @@ import pytest
 
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.meetings import services
+from portal.meetings.assistant import suggest_times
 from tests.conftest import login
 from tests.meetings.helpers import at, busy, future_weekday, make_meeting, reserve, user
 
@@ -24,7 +24,7 @@ def test_common_slot_found_earliest_first(demo):
     meeting = make_meeting()
     busy("party_school", at(day, 8, 0), at(day, 10, 0))
     busy("songshan_base", at(day, 10, 0), at(day, 11, 0))
-    result = services.suggest_times(meeting, user("office"), search(day))
+    result = suggest_times(meeting, user("office"), search(day))
     assert result.all_free
     assert "没有所有成员都空闲的时间" not in result.message
     assert len(result.slots) == 5
@@ -44,7 +44,7 @@ def test_times_are_shanghai_stored_as_utc(demo):
     day = future_weekday(3)
     meeting = make_meeting()
     busy("party_school", at(day, 8, 30), at(day, 9, 0))
-    result = services.suggest_times(meeting, user("office"), search(day))
+    result = suggest_times(meeting, user("office"), search(day))
     first = result.slots[0]
     assert first.local_starts.strftime("%H:%M") == "09:00"
     assert first.starts_at.tzinfo is not None
@@ -57,13 +57,13 @@ def test_times_are_shanghai_stored_as_utc(demo):
 def test_only_weekdays_and_working_hours(demo):
     saturday = future_weekday(6)
     meeting = make_meeting()
-    result = services.suggest_times(
+    result = suggest_times(
         meeting, user("office"), search(saturday, saturday + timedelta(days=2), minutes=60)
     )
     # Saturday and Sunday are skipped: the first slot is Monday 08:30, the last starts by 16:30.
     assert result.slots[0].local_starts.date() == saturday + timedelta(days=2)
     assert result.slots[0].local_starts.time() == time(8, 30)
-    result = services.suggest_times(
+    result = suggest_times(
         meeting,
         user("office"),
         search(
@@ -82,7 +82,7 @@ def test_no_common_time_proposes_least_busy_naming_them(demo):
     # The whole day: the party school is busy all day, the Songshan base in the morning.
     busy("party_school", at(day, 0, 0), at(day + timedelta(days=1), 0, 0))
     busy("songshan_base", at(day, 8, 30), at(day, 12, 30))
-    result = services.suggest_times(meeting, user("office"), search(day))
+    result = suggest_times(meeting, user("office"), search(day))
     assert not result.all_free
     assert "没有所有成员都空闲的时间" in result.message
     assert result.slots
@@ -122,9 +122,9 @@ def test_reservation_at_the_place_is_avoided(demo):
     reserve("main_hall", at(day, 8, 30), at(day, 12, 0))
     # A cancelled reservation holds nothing.
     reserve("main_hall", at(day, 12, 0), at(day, 17, 30), status="cancelled")
-    without_place = services.suggest_times(meeting, user("office"), search(day))
+    without_place = suggest_times(meeting, user("office"), search(day))
     assert without_place.slots[0].local_starts.strftime("%H:%M") == "08:30"
-    at_hall = services.suggest_times(hall, user("office"), search(day))
+    at_hall = suggest_times(hall, user("office"), search(day))
     assert at_hall.all_free
     assert at_hall.slots[0].local_starts.strftime("%H:%M") == "12:00"
     assert "会议地点" in at_hall.message
@@ -134,7 +134,7 @@ def test_place_busy_all_day_is_said(demo):
     day = future_weekday(2)
     hall = make_meeting(title="党校报告厅会议", site_id=str(_site_id("main_hall")))
     reserve("main_hall", at(day, 8, 0), at(day, 18, 0))
-    result = services.suggest_times(hall, user("office"), search(day))
+    result = suggest_times(hall, user("office"), search(day))
     assert not result.all_free
     assert "没有所有成员都空闲的时间" in result.message
     assert all(s.place_busy for s in result.slots)
@@ -150,7 +150,7 @@ def test_other_fixed_meeting_makes_members_busy(demo):
         end_time=time(12, 0),
     )
     meeting = make_meeting()
-    result = services.suggest_times(meeting, user("office"), search(day))
+    result = suggest_times(meeting, user("office"), search(day))
     assert result.slots[0].local_starts.strftime("%H:%M") == "12:00"
 
 
@@ -158,15 +158,13 @@ def test_bad_search_is_refused(demo):
     meeting = make_meeting()
     day = future_weekday(2)
     with pytest.raises(ValidationFailed) as error:
-        services.suggest_times(meeting, user("office"), search(day, day - timedelta(days=1)))
+        suggest_times(meeting, user("office"), search(day, day - timedelta(days=1)))
     assert error.value.errors["last_day"] == "结束日期不能早于开始日期。"
     with pytest.raises(ValidationFailed) as error:
-        services.suggest_times(meeting, user("office"), search(day, minutes=0))
+        suggest_times(meeting, user("office"), search(day, minutes=0))
     assert "会议时长" in error.value.errors["minutes"]
     with pytest.raises(ValidationFailed) as error:
-        services.suggest_times(
-            meeting, user("office"), search(day, day_start=time(17), day_end=time(9))
-        )
+        suggest_times(meeting, user("office"), search(day, day_start=time(17), day_end=time(9)))
     assert "day_end" in error.value.errors
 
 

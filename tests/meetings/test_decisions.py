@@ -9,9 +9,20 @@ from sqlalchemy import select
 
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
-from portal.meetings import services
 from portal.meetings.cli import meetings_digest
+from portal.meetings.decisions import (
+    add_decisions,
+    build_digest,
+    complete_decision,
+    get_decision,
+    overdue_count,
+    overdue_decisions,
+    record_attendance,
+    send_weekly_digest,
+)
+from portal.meetings.meetings import reply
 from portal.meetings.models import Decision
+from portal.meetings.times import today_local
 from portal.notifications.models import Message
 from tests.conftest import login
 from tests.meetings.helpers import inbox_subjects, make_meeting, member, user
@@ -20,7 +31,7 @@ pytestmark = pytest.mark.db
 
 
 def held_meeting(members=("party_school", "songshan_base", "tengchong_college"), days_ago=20):
-    day = services.today_local() - timedelta(days=days_ago)
+    day = today_local() - timedelta(days=days_ago)
     return make_meeting(
         members,
         title="2026年第三季度环线联席会议",
@@ -35,7 +46,7 @@ def held_meeting(members=("party_school", "songshan_base", "tengchong_college"),
 
 def test_attendance_is_recorded_after_the_meeting(client, demo):
     meeting = held_meeting()
-    services.reply(meeting, user("party_school_staff"), "attend", "张红、李建国")
+    reply(meeting, user("party_school_staff"), "attend", "张红、李建国")
     db.session.commit()
     ps, sb, tc = (member(k).id for k in ("party_school", "songshan_base", "tengchong_college"))
     login(client, "office")
@@ -66,12 +77,10 @@ def test_attendance_is_recorded_after_the_meeting(client, demo):
 
 
 def test_attendance_not_before_the_meeting(demo):
-    day = services.today_local() + timedelta(days=10)
+    day = today_local() + timedelta(days=10)
     meeting = make_meeting(("party_school",), day=day, start_time=time(9), end_time=time(10))
     with pytest.raises(ServiceError, match="会议开始后才能记录出席情况"):
-        services.record_attendance(
-            meeting, user("office"), {member("party_school").id: ("present", "")}
-        )
+        record_attendance(meeting, user("office"), {member("party_school").id: ("present", "")})
 
 
 def test_minutes_written_in_the_portal(client, demo):
@@ -110,7 +119,7 @@ def test_minutes_written_in_the_portal(client, demo):
 
 def test_decisions_with_deadlines_and_marking_done(client, demo):
     meeting = held_meeting()
-    due = services.today_local() + timedelta(days=30)
+    due = today_local() + timedelta(days=30)
     login(client, "office")
     response = client.post(
         f"/meetings/{meeting.id}/decisions",
@@ -225,14 +234,14 @@ def test_only_the_office_assigns_decisions(client, demo):
 
 def test_overdue_decisions_are_flagged(client, demo):
     meeting = held_meeting(days_ago=30)
-    today = services.today_local()
-    late, soon = services.add_decisions(
+    today = today_local()
+    late, soon = add_decisions(
         meeting,
         user("office"),
         [member("party_school").id],
         "修订环线教学点考核办法",
         today - timedelta(days=5),
-    ) + services.add_decisions(
+    ) + add_decisions(
         meeting,
         user("office"),
         [member("songshan_base").id],
@@ -241,8 +250,8 @@ def test_overdue_decisions_are_flagged(client, demo):
     )
     db.session.commit()
     assert late.overdue_on(today) and not soon.overdue_on(today)
-    assert [d.id for d in services.overdue_decisions()] == [late.id]
-    assert services.overdue_count() == 1
+    assert [d.id for d in overdue_decisions()] == [late.id]
+    assert overdue_count() == 1
     login(client, "office")
     page = client.get("/meetings/").get_data(as_text=True)
     assert "逾期未办结的议定事项（1 项）" in page
@@ -257,32 +266,32 @@ def test_overdue_decisions_are_flagged(client, demo):
     login(client, "party_school_staff")
     assert "修订环线教学点考核办法" in client.get("/meetings/").get_data(as_text=True)
     # Done decisions are no longer overdue.
-    services.complete_decision(late, user("party_school_staff"), "已印发")
+    complete_decision(late, user("party_school_staff"), "已印发")
     db.session.commit()
-    assert services.overdue_count() == 0
+    assert overdue_count() == 0
 
 
 # ---------------------------------------------------------------- weekly digest
 
 
 def test_weekly_digest_contents(demo):
-    today = services.today_local()
+    today = today_local()
     meeting = held_meeting(days_ago=30)
-    services.add_decisions(
+    add_decisions(
         meeting,
         user("office"),
         [member("party_school").id],
         "修订考核办法",
         today - timedelta(days=5),
     )
-    services.add_decisions(
+    add_decisions(
         meeting,
         user("office"),
         [member("songshan_base").id],
         "更新讲解词",
         today + timedelta(days=3),
     )
-    services.add_decisions(
+    add_decisions(
         meeting,
         user("office"),
         [member("tengchong_college").id],
@@ -297,10 +306,10 @@ def test_weekly_digest_contents(demo):
         start_time=time(9),
         end_time=time(10),
     )
-    services.reply(upcoming, user("party_school_staff"), "attend", "张红")
+    reply(upcoming, user("party_school_staff"), "attend", "张红")
     db.session.commit()
 
-    office = services.build_digest(today)
+    office = build_digest(today)
     assert "逾期未办结的议定事项（1 项）" in office
     assert "[市委党校] 修订考核办法" in office and "已逾期 5 天" in office
     assert "7 天内到期的议定事项（1 项）" in office and "[松山基地] 更新讲解词" in office
@@ -308,12 +317,12 @@ def test_weekly_digest_contents(demo):
     assert "下周专题会议" in office and "09:00–10:00" in office
     assert "未回复 腾冲干部学院" in office
 
-    party_school = services.build_digest(today, member("party_school").id)
+    party_school = build_digest(today, member("party_school").id)
     assert "修订考核办法" in party_school and "更新讲解词" not in party_school
     assert "[市委党校]" not in party_school
-    assert services.build_digest(today, member("yangshanzhou_college").id) is None
+    assert build_digest(today, member("yangshanzhou_college").id) is None
 
-    sent = services.send_weekly_digest(today)
+    sent = send_weekly_digest(today)
     db.session.commit()
     subject = f"联席会议周报（{today.isoformat()}）"
     assert subject in inbox_subjects("office")
@@ -326,12 +335,12 @@ def test_weekly_digest_contents(demo):
 
 def test_digest_command(app, demo):
     held = held_meeting(days_ago=30)
-    services.add_decisions(
+    add_decisions(
         held,
         user("office"),
         [member("party_school").id],
         "修订考核办法",
-        services.today_local() - timedelta(days=1),
+        today_local() - timedelta(days=1),
     )
     db.session.commit()
     result = app.test_cli_runner().invoke(meetings_digest, [])
@@ -344,13 +353,13 @@ def test_digest_command(app, demo):
 
 def test_decision_services_reject_strangers(demo):
     meeting = held_meeting()
-    (decision,) = services.add_decisions(
-        meeting, user("office"), [member("party_school").id], "事项", services.today_local()
+    (decision,) = add_decisions(
+        meeting, user("office"), [member("party_school").id], "事项", today_local()
     )
     db.session.commit()
     with pytest.raises(NotFound):
-        services.get_decision(decision.id, user("yangshanzhou_college_staff"))
+        get_decision(decision.id, user("yangshanzhou_college_staff"))
     with pytest.raises(NotFound):
-        services.complete_decision(decision, user("organizer"), "x")
+        complete_decision(decision, user("organizer"), "x")
     with pytest.raises(ValidationFailed):
-        services.complete_decision(decision, user("party_school_staff"), "")
+        complete_decision(decision, user("party_school_staff"), "")

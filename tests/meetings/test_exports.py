@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.meetings import services
+from portal.meetings.decisions import add_decisions, record_attendance, save_minutes
+from portal.meetings.meetings import add_agenda_item, cancel_meeting, reply
 from portal.meetings.models import MemberBusyTime
+from portal.meetings.times import today_local
 from tests.conftest import login
 from tests.meetings.helpers import at, future_weekday, make_meeting, member, user
 
@@ -32,7 +34,7 @@ def _tool(name: str) -> str | None:
 
 def full_meeting():
     """A meeting held ten days ago with agenda, replies, attendance, minutes and decisions."""
-    day = services.today_local() - timedelta(days=10)
+    day = today_local() - timedelta(days=10)
     meeting = make_meeting(
         ("party_school", "songshan_base"),
         title=TITLE,
@@ -42,11 +44,11 @@ def full_meeting():
         online_url="https://meeting.example.cn/j/123",
     )
     office = user("office")
-    services.add_agenda_item(meeting, office, "通报全年环线教学情况", member("party_school").id)
-    services.add_agenda_item(meeting, office, "研究2027年联合集训方案")
-    services.reply(meeting, user("party_school_staff"), "attend", "张红、李建国")
-    services.reply(meeting, user("songshan_base_staff"), "decline", reason="承办省外培训班")
-    services.record_attendance(
+    add_agenda_item(meeting, office, "通报全年环线教学情况", member("party_school").id)
+    add_agenda_item(meeting, office, "研究2027年联合集训方案")
+    reply(meeting, user("party_school_staff"), "attend", "张红、李建国")
+    reply(meeting, user("songshan_base_staff"), "decline", reason="承办省外培训班")
+    record_attendance(
         meeting,
         office,
         {
@@ -54,13 +56,13 @@ def full_meeting():
             member("songshan_base").id: ("absent", ""),
         },
     )
-    services.save_minutes(meeting, office, "会议听取了市委党校的工作汇报。\n会议同意联合集训方案。")
-    services.add_decisions(
+    save_minutes(meeting, office, "会议听取了市委党校的工作汇报。\n会议同意联合集训方案。")
+    add_decisions(
         meeting,
         office,
         [member("party_school").id],
         "牵头制定联合集训实施细则",
-        services.today_local() + timedelta(days=20),
+        today_local() + timedelta(days=20),
     )
     db.session.commit()
     return meeting
@@ -186,7 +188,7 @@ def test_ics_feed_parses_with_stable_uids(client, demo):
     assert [str(e["UID"]) for e in again.walk("VEVENT")] == [str(event["UID"])]
 
     # The office sees every dated meeting; a cancelled one stays, marked cancelled.
-    services.cancel_meeting(fixed, user("office"), "改期")
+    cancel_meeting(fixed, user("office"), "改期")
     db.session.commit()
     login(client, "office")
     cal = icalendar.Calendar.from_ical(client.get("/meetings/calendar.ics").get_data())

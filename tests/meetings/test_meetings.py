@@ -10,7 +10,10 @@ from sqlalchemy import select
 
 from portal.errors import NotFound, PermissionDenied, ValidationFailed
 from portal.extensions import db
-from portal.meetings import services
+from portal.meetings.access import get_meeting
+from portal.meetings.assistant import add_poll_slots, answer_poll
+from portal.meetings.decisions import add_decisions
+from portal.meetings.meetings import create_meeting, remind, reply, update_meeting
 from portal.meetings.models import Meeting, MeetingInvitation, PollAnswer
 from portal.notifications.models import OutboxEmail
 from tests.conftest import login
@@ -143,7 +146,7 @@ def test_only_the_office_calls_meetings(client, demo):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert meeting_count() == 0
     with pytest.raises(PermissionDenied):
-        services.create_meeting(user("party_school_admin"), {"title": "x"})
+        create_meeting(user("party_school_admin"), {"title": "x"})
 
 
 def test_office_edits_a_meeting_and_new_members_are_told(client, demo):
@@ -224,7 +227,7 @@ def test_organizers_trainees_and_the_public_see_nothing(client, demo):
     assert response.status_code == 404
     assert "内部联席会议" not in response.get_data(as_text=True)
     with pytest.raises(NotFound):
-        services.get_meeting(meeting.id, user("organizer"))
+        get_meeting(meeting.id, user("organizer"))
 
 
 # ---------------------------------------------------------------- replies and reminders
@@ -291,10 +294,10 @@ def test_replies_only_for_own_member(client, demo):
     meeting = make_meeting(("party_school", "songshan_base"))
     # The office does not reply for a member; a member not invited finds nothing.
     with pytest.raises(NotFound):
-        services.reply(meeting, user("office"), "attend", "王主任")
+        reply(meeting, user("office"), "attend", "王主任")
     with pytest.raises(NotFound):
-        services.reply(meeting, user("tengchong_college_staff"), "attend", "某某")
-    services.reply(meeting, user("party_school_staff"), "attend", "张红")
+        reply(meeting, user("tengchong_college_staff"), "attend", "某某")
+    reply(meeting, user("party_school_staff"), "attend", "张红")
     db.session.commit()
     replies = {i.member.key: i.response for i in meeting.invitations}
     assert replies == {"party_school": "attend", "songshan_base": "pending"}
@@ -310,8 +313,8 @@ def test_replies_only_for_own_member(client, demo):
 
 def test_reminders_go_only_to_those_who_have_not_answered(client, demo):
     meeting = make_meeting()
-    services.reply(meeting, user("party_school_staff"), "attend", "张红")
-    services.reply(meeting, user("songshan_base_staff"), "decline", reason="外出")
+    reply(meeting, user("party_school_staff"), "attend", "张红")
+    reply(meeting, user("songshan_base_staff"), "decline", reason="外出")
     db.session.commit()
     admin = user("tengchong_college_admin")
     admin.email = "tc@example.cn"
@@ -352,10 +355,10 @@ def test_reminders_go_only_to_those_who_have_not_answered(client, demo):
 
 def test_nothing_to_remind_when_everyone_answered(demo):
     meeting = make_meeting(("party_school",))
-    services.reply(meeting, user("party_school_staff"), "attend", "张红")
+    reply(meeting, user("party_school_staff"), "attend", "张红")
     db.session.commit()
     with pytest.raises(Exception, match="所有受邀单位都已回复"):
-        services.remind(meeting, user("office"))
+        remind(meeting, user("office"))
 
 
 # ---------------------------------------------------------------- agenda
@@ -508,15 +511,15 @@ def test_poll_limits(client, demo):
 def test_manual_slot_and_answers_only_for_own_member(demo):
     meeting = make_meeting(("party_school",))
     day = future_weekday(2)
-    (slot,) = services.add_poll_slots(meeting, user("office"), [at(day, 10)])
+    (slot,) = add_poll_slots(meeting, user("office"), [at(day, 10)])
     db.session.commit()
     with pytest.raises(NotFound):
-        services.answer_poll(meeting, user("songshan_base_staff"), {slot.id: "yes"})
+        answer_poll(meeting, user("songshan_base_staff"), {slot.id: "yes"})
     with pytest.raises(NotFound):
-        services.answer_poll(meeting, user("office"), {slot.id: "yes"})
+        answer_poll(meeting, user("office"), {slot.id: "yes"})
     with pytest.raises(ValidationFailed):
-        services.add_poll_slots(meeting, user("office"), [])
-    services.answer_poll(meeting, user("party_school_admin"), {slot.id: "maybe"})
+        add_poll_slots(meeting, user("office"), [])
+    answer_poll(meeting, user("party_school_admin"), {slot.id: "maybe"})
     db.session.commit()
     assert slot.answer_of(member("party_school").id) == "maybe"
 
@@ -539,7 +542,7 @@ def test_cancel_a_meeting(client, demo):
 
 def test_pages_have_one_h1_and_labels(client, demo):
     meeting = make_meeting(("party_school",))
-    services.add_poll_slots(meeting, user("office"), [at(future_weekday(2), 10)])
+    add_poll_slots(meeting, user("office"), [at(future_weekday(2), 10)])
     db.session.commit()
     for username, urls in (
         (
@@ -577,8 +580,8 @@ def test_pages_have_one_h1_and_labels(client, demo):
 
 def test_removing_an_invited_member(demo):
     meeting = make_meeting(("party_school", "songshan_base"))
-    (slot,) = services.add_poll_slots(meeting, user("office"), [at(future_weekday(2), 10)])
-    services.answer_poll(meeting, user("songshan_base_staff"), {slot.id: "no"})
+    (slot,) = add_poll_slots(meeting, user("office"), [at(future_weekday(2), 10)])
+    answer_poll(meeting, user("songshan_base_staff"), {slot.id: "no"})
     db.session.commit()
     values = {
         "title": meeting.title,
@@ -587,19 +590,17 @@ def test_removing_an_invited_member(demo):
         "duration_minutes": meeting.duration_minutes,
         "member_ids": [member("party_school").id],
     }
-    services.update_meeting(meeting, user("office"), values)
+    update_meeting(meeting, user("office"), values)
     db.session.commit()
     assert [i.member.key for i in meeting.invitations] == ["party_school"]
     assert slot.answers == []
     with pytest.raises(NotFound):
-        services.get_meeting(meeting.id, user("songshan_base_staff"))
+        get_meeting(meeting.id, user("songshan_base_staff"))
     # A member with a decision cannot be dropped.
-    services.add_decisions(
-        meeting, user("office"), [member("party_school").id], "事项", future_weekday(2)
-    )
+    add_decisions(meeting, user("office"), [member("party_school").id], "事项", future_weekday(2))
     db.session.commit()
     with pytest.raises(ValidationFailed, match="不能取消邀请"):
-        services.update_meeting(
+        update_meeting(
             meeting, user("office"), {**values, "member_ids": [member("songshan_base").id]}
         )
     assert len(db.session.scalars(select(MeetingInvitation)).all()) == 1

@@ -18,7 +18,7 @@ from portal.catalog.models import TeachingSite
 from portal.extensions import db
 from portal.members.models import Member, PluginState
 from portal.members.services import sync_plugins
-from portal.scheduling.services import bookable_sites_query, member_rule_problems
+from portal.scheduling.fitting import bookable_sites_query, member_rule_problems
 from portal.specs import NavItem, ReservationRequest
 from portal.timeutil import LOCAL_TZ
 from tests.conftest import login
@@ -330,7 +330,7 @@ def test_checking_a_route_outside_a_request_reads_the_plugin_state_once(demo, ap
     """The CLI, timers and worker threads check long routes: one state read, not one a stop."""
     from sqlalchemy import event
 
-    from portal.scheduling.services import check_plan, plan_from_template
+    from portal.scheduling.fitting import check_plan, plan_from_template
     from tests.scheduling.helpers import future_weekday, template
 
     route = template("三点一线五日精品环线")

@@ -9,7 +9,8 @@ from portal import hookimpl
 from portal.extensions import db
 from portal.notifications import services
 from portal.notifications.models import Message, OutboxEmail
-from portal.scheduling import services as scheduling
+from portal.scheduling.booking import book, cancel_booking, decide
+from portal.scheduling.fitting import BookingRefused
 from tests.conftest import login
 from tests.members.test_plugins import registered
 from tests.scheduling.helpers import at, future_weekday, new_class, stop, user
@@ -32,9 +33,7 @@ def booking(demo):
     user("organizer").email = "organizer@unit.example"
     db.session.commit()
     klass = new_class(20, name="通知测试班")
-    return scheduling.book(
-        klass, [stop("dianxi_memorial", at(future_weekday(2), 9), 90)], user("organizer")
-    )
+    return book(klass, [stop("dianxi_memorial", at(future_weekday(2), 9), 90)], user("organizer"))
 
 
 def test_a_new_booking_reaches_the_hosting_members_staff(booking):
@@ -46,7 +45,7 @@ def test_a_new_booking_reaches_the_hosting_members_staff(booking):
 
 
 def test_decisions_reach_the_organizer(booking):
-    scheduling.decide(booking.reservations[0], user("tengchong_college_staff"), confirm=True)
+    decide(booking.reservations[0], user("tengchong_college_staff"), confirm=True)
     assert any("已确认接待通知测试班" in s for s in inbox_subjects("organizer"))
     assert db.session.scalar(
         select(OutboxEmail).where(OutboxEmail.to_address == "organizer@unit.example")
@@ -56,10 +55,8 @@ def test_decisions_reach_the_organizer(booking):
 def test_a_refused_booking_writes_no_notice(demo):
     klass = new_class(20)
     before = db.session.scalar(select(func.count()).select_from(Message))
-    with pytest.raises(scheduling.BookingRefused):
-        scheduling.book(
-            klass, [stop("spirit_base", at(future_weekday(1), 9), 60)], user("organizer")
-        )
+    with pytest.raises(BookingRefused):
+        book(klass, [stop("spirit_base", at(future_weekday(1), 9), 60)], user("organizer"))
     assert db.session.scalar(select(func.count()).select_from(Message)) == before
 
 
@@ -145,15 +142,11 @@ def test_hook_portal_booking_changed(demo, app):
             registered(app, Broken(), "songshan_base_extra"),
         ):
             klass = new_class(20)
-            booking = scheduling.book(
+            booking = book(
                 klass, [stop("dianxi_memorial", at(future_weekday(2), 9), 90)], user("organizer")
             )
-            scheduling.decide(
-                booking.reservations[0], user("tengchong_college_staff"), confirm=True
-            )
-            scheduling.cancel_booking(
-                db.session.get(type(booking), booking.id), user("office"), "测试"
-            )
+            decide(booking.reservations[0], user("tengchong_college_staff"), confirm=True)
+            cancel_booking(db.session.get(type(booking), booking.id), user("office"), "测试")
     finally:
         pm.register(module, name="tengchong_college")
     assert calls == [

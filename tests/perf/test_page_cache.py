@@ -23,8 +23,10 @@ from portal.auth.models import User
 from portal.catalog import services as catalog
 from portal.catalog.models import TeachingSite
 from portal.extensions import db
+from portal.scheduling.booking import book
+from portal.scheduling.classes import register_class
+from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import RouteTemplate
-from portal.scheduling.services import book, plan_from_template, register_class
 from portal.timeutil import LOCAL_TZ
 from tests.conftest import empty_all_tables, login, make_test_app
 

@@ -33,6 +33,9 @@ from portal.catalog.models import (
 )
 from portal.extensions import db
 from portal.members.models import Member
+from portal.scheduling.booking import book
+from portal.scheduling.classes import register_class
+from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import (
     Booking,
     BookingEvent,
@@ -41,7 +44,6 @@ from portal.scheduling.models import (
     RouteTemplate,
     TrainingClass,
 )
-from portal.scheduling.services import book, plan_from_template, register_class
 from portal.timeutil import LOCAL_TZ
 from tests.conftest import empty_all_tables, login, make_test_app
 

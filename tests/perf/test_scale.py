@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.members.models import Member
 from portal.scale import SCALE_PREFIX, demo_command, integrity_problems, targets
+from portal.scheduling.fitting import bookable_sites_query
 from portal.scheduling.models import Booking, Reservation, TrainingClass
-from portal.scheduling.services import bookable_sites_query
 from portal.timeutil import LOCAL_TZ
 
 pytestmark = pytest.mark.db

@@ -12,7 +12,7 @@ from portal.catalog.models import Course, EventType, Teacher, TeachingSite
 from portal.extensions import db
 from portal.members.models import Member
 from portal.members.services import sync_plugins
-from portal.scheduling.services import member_rule_problems
+from portal.scheduling.fitting import member_rule_problems
 from portal.specs import (
     CourseSpec,
     EventTypeSpec,

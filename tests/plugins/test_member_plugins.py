@@ -16,7 +16,7 @@ from portal import plugins
 from portal.catalog.models import Course, EventType, Teacher, TeachingSite
 from portal.extensions import db
 from portal.members.models import Member, PluginState
-from portal.scheduling.services import member_rule_problems
+from portal.scheduling.fitting import member_rule_problems
 from portal.specs import (
     CourseSpec,
     EventTypeSpec,

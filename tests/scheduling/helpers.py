@@ -9,7 +9,8 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.catalog.models import Course, Teacher, TeachingSite
 from portal.extensions import db
-from portal.scheduling import services
+from portal.scheduling.classes import register_class
+from portal.scheduling.fitting import PlannedStop, Problem
 from portal.scheduling.models import RouteTemplate, TrainingClass
 from portal.timeutil import LOCAL_TZ
 
@@ -56,12 +57,12 @@ def stop(
     teacher_key: str | None = None,
     squads: int = 1,
     guide: bool = False,
-) -> services.PlannedStop:
+) -> PlannedStop:
     chosen_course = course(course_key) if course_key else None
     chosen_teacher = teacher(teacher_key) if teacher_key else None
     if chosen_teacher is None and chosen_course is not None and chosen_course.teachers:
         chosen_teacher = chosen_course.teachers[0]
-    return services.PlannedStop(
+    return PlannedStop(
         index=index,
         kind="course" if chosen_course else "visit",
         starts_at=starts_at,
@@ -97,10 +98,10 @@ def new_class(
         "contact_phone": "13800000000",
         **extra,
     }
-    created = services.register_class(user(organizer), values)
+    created = register_class(user(organizer), values)
     db.session.commit()
     return created
 
 
-def codes(problems: list[services.Problem]) -> list[str]:
+def codes(problems: list[Problem]) -> list[str]:
     return [p.code for p in problems]

@@ -19,8 +19,10 @@ from portal.catalog.models import Teacher, TeachingSite
 from portal.extensions import db
 from portal.members.models import Member
 from portal.scheduling import calendars
+from portal.scheduling.booking import book
+from portal.scheduling.classes import register_class
+from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import Reservation, RouteTemplate, TrainingClass
-from portal.scheduling.services import book, plan_from_template, register_class
 from portal.timeutil import LOCAL_TZ
 from tests.conftest import login
 

@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 
 from portal.demo import load_demo
 from portal.extensions import db
-from portal.scheduling import services
-from portal.scheduling.models import Reservation
+from portal.scheduling.booking import book
+from portal.scheduling.fitting import BookingRefused, check_plan
+from portal.scheduling.models import HOLDING, Reservation, TrainingClass
 from tests.conftest import fresh_database_url, make_test_app
 from tests.scheduling.helpers import at, future_weekday, new_class, stop, user
 
@@ -58,11 +59,11 @@ def attempt(app, class_id: int, plan_of) -> str:
 
     with app.app_context():
         try:
-            klass = db.session.get(services.TrainingClass, class_id)
+            klass = db.session.get(TrainingClass, class_id)
             plan = plan_of(date.fromisoformat(app.config["CONTESTED_DAY"]))
-            services.book(klass, plan, user("organizer"))
+            book(klass, plan, user("organizer"))
             return "ok"
-        except services.BookingRefused as refused:
+        except BookingRefused as refused:
             return refused.problems[0].code
         except Exception as error:  # counted, and shown when the test fails
             return type(error).__name__
@@ -82,7 +83,7 @@ def make_everyone_check_first(monkeypatch, attempts: int, wait: float = 10) -> N
     check, the gate gives up after ``wait`` seconds and the bookings go one at a time.
     """
     gate = threading.Barrier(attempts)
-    original = services.check_plan
+    original = check_plan
 
     def check_then_wait(*args, **kwargs):
         found = original(*args, **kwargs)
@@ -90,7 +91,7 @@ def make_everyone_check_first(monkeypatch, attempts: int, wait: float = 10) -> N
             gate.wait(timeout=wait)
         return found
 
-    monkeypatch.setattr(services, "check_plan", check_then_wait)
+    monkeypatch.setattr("portal.scheduling.booking.check_plan", check_then_wait)
 
 
 def seats_taken(app, site_key: str) -> int:
@@ -99,7 +100,7 @@ def seats_taken(app, site_key: str) -> int:
 
         total = db.session.scalar(
             select(func.coalesce(func.sum(Reservation.group_size), 0)).where(
-                Reservation.site_id == site(site_key).id, Reservation.status.in_(services.HOLDING)
+                Reservation.site_id == site(site_key).id, Reservation.status.in_(HOLDING)
             )
         )
         db.session.remove()
@@ -113,7 +114,7 @@ def teacher_bookings(app, teacher_key: str) -> int:
         count = db.session.scalar(
             select(func.count()).where(
                 Reservation.teacher_id == teacher(teacher_key).id,
-                Reservation.status.in_(services.HOLDING),
+                Reservation.status.in_(HOLDING),
             )
         )
         db.session.remove()

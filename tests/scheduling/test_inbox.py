@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from portal.extensions import db
+from portal.scheduling.booking import INBOX_PER_PAGE
 from portal.scheduling.models import Booking, Reservation
-from portal.scheduling.services import INBOX_PER_PAGE
 from portal.timeutil import LOCAL_TZ
 from tests.conftest import login
 from tests.scheduling.helpers import at, new_class, site, user

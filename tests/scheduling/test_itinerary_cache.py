@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from portal import pdfcache
 from portal.extensions import db
-from portal.scheduling import calendars, services
+from portal.scheduling import calendars
+from portal.scheduling.booking import book, cancel_booking, decide
+from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import Booking, Reservation, RouteTemplate
 from tests.conftest import login
 from tests.scheduling.helpers import future_weekday, new_class, site, user
@@ -37,9 +39,9 @@ def booked(demo):
         select(RouteTemplate).where(RouteTemplate.name == "杨善洲精神一日环线")
     )
     klass = new_class(30)
-    booking = services.book(
+    booking = book(
         klass,
-        services.plan_from_template(template, future_weekday(2)),
+        plan_from_template(template, future_weekday(2)),
         user("organizer"),
         template=template,
     )
@@ -76,11 +78,11 @@ def test_a_booking_change_gives_a_new_pdf(app, client, booked, typeset):
             Reservation.booking_id == booking_id, Reservation.status == "pending"
         )
     ).first()
-    services.decide(pending, user("yangshanzhou_college_staff"), confirm=True)
+    decide(pending, user("yangshanzhou_college_staff"), confirm=True)
     after = client.get(url).data
     assert len(typeset) == 2 and after != before
     assert len(cached_files(app)) == 1  # the older version is gone
-    services.cancel_booking(db.session.get(Booking, booking_id), user("office"), "行程调整")
+    cancel_booking(db.session.get(Booking, booking_id), user("office"), "行程调整")
     client.get(url)
     assert len(typeset) == 3 and typeset[-1]["days"] == []
 

@@ -11,7 +11,7 @@ from portal.errors import PermissionDenied, ValidationFailed
 from portal.extensions import db
 from portal.scheduling import route_services
 from portal.scheduling.models import RouteStop, RouteTemplate, Setting
-from portal.scheduling.services import DEFAULT_SETTINGS, all_settings, setting
+from portal.scheduling.settings import DEFAULT_SETTINGS, all_settings, setting
 from tests.conftest import login
 
 pytestmark = pytest.mark.db

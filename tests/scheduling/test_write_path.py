@@ -13,8 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.scheduling import services
+from portal.scheduling.booking import begin_locked, book
+from portal.scheduling.fitting import BookingRefused
+from portal.scheduling.history import booking_events
 from portal.scheduling.models import Booking
+from portal.scheduling.waitlist import expire_offers
 from tests.scheduling.helpers import at, future_weekday, new_class, site, stop, user
 
 pytestmark = pytest.mark.db
@@ -46,10 +49,10 @@ def statements():
 
 def test_expire_offers_with_nothing_due_reads_once_and_writes_nothing(demo):
     tuesday = future_weekday(2)
-    services.book(new_class(20), [stop("heshun_library", at(tuesday, 10))], user("organizer"))
+    book(new_class(20), [stop("heshun_library", at(tuesday, 10))], user("organizer"))
     db.session.commit()
     with statements() as (seen, commits):
-        assert services.expire_offers() == 0
+        assert expire_offers() == 0
     assert len(seen) == 1 and "offer_expires_at" in seen[0]
     assert commits == [0]
 
@@ -63,7 +66,7 @@ def test_waiting_list_offers_have_a_partial_index_the_sweep_can_use(demo):
     # The sweep names the status as a literal, so the planner can match the index's WHERE
     # even for a prepared statement (a parameter would not match a partial index).
     with statements() as (seen, _commits):
-        services.expire_offers()
+        expire_offers()
     assert "status = 'offered'" in seen[0]
 
 
@@ -85,7 +88,7 @@ def test_a_booking_is_written_in_one_statement_per_table_and_not_read_back(demo)
         klass, organizer = db.session.get(type(klass), klass.id), user("organizer")
         plan = [stop("dianxi_memorial", at(future_weekday(2), 9), 90)]
         with statements() as (seen, commits):
-            booking = services.book(klass, plan, organizer)
+            booking = book(klass, plan, organizer)
     writes = [
         f"{s.split()[0]} {s.split()[2]}"
         for s in seen
@@ -116,11 +119,11 @@ def test_the_history_of_a_new_booking_names_its_stops_in_order(demo):
         stop("dianxi_memorial", at(tuesday, 9), 90, index=0),
         stop("heshun_library", at(tuesday, 11), 60, index=1),
     ]
-    booking = services.book(new_class(20), plan, user("organizer"))
+    booking = book(new_class(20), plan, user("organizer"))
     first, second = (r.id for r in booking.reservations)
     events = [
         (e.action, e.reservation_id, e.from_status, e.to_status, e.actor_name)
-        for e in services.booking_events(db.session.get(Booking, booking.id))
+        for e in booking_events(db.session.get(Booking, booking.id))
     ]
     name = user("organizer").display_name
     assert events == [
@@ -133,21 +136,22 @@ def test_the_history_of_a_new_booking_names_its_stops_in_order(demo):
 def test_a_full_window_is_refused_without_waiting_for_its_lock(demo, monkeypatch):
     tuesday = future_weekday(2)
     plan = [stop("heshun_library", at(tuesday, 10), 60)]  # 40 seats
-    services.book(new_class(40, name="满员"), plan, user("organizer"))
+    book(new_class(40, name="满员"), plan, user("organizer"))
     locked = []
-    original = services.begin_locked
+    original = begin_locked
     monkeypatch.setattr(
-        services, "begin_locked", lambda *args: locked.append(args) or original(*args)
+        "portal.scheduling.booking.begin_locked",
+        lambda *args: locked.append(args) or original(*args),
     )
     late, organizer = new_class(10, name="晚到"), user("organizer")
     db.session.commit()
-    with statements() as (seen, commits), pytest.raises(services.BookingRefused) as refused:
-        services.book(late, plan, organizer)
+    with statements() as (seen, commits), pytest.raises(BookingRefused) as refused:
+        book(late, plan, organizer)
     assert [p.code for p in refused.value.problems] == ["full"]
     assert locked == [] and commits == [0]
     assert not any("FOR UPDATE" in s or s.startswith(("INSERT", "UPDATE")) for s in seen)
     # What fits still takes the lock, and is checked again under it.
-    services.book(new_class(10, name="另一场"), [stop("heshun_library", at(tuesday, 14), 60)],
+    book(new_class(10, name="另一场"), [stop("heshun_library", at(tuesday, 14), 60)],
                   user("organizer"))  # fmt: skip
     assert len(locked) == 1
 
@@ -156,7 +160,7 @@ def test_a_repeated_form_whose_first_submission_filled_the_window_answers_that_b
     tuesday = future_weekday(2)
     plan = [stop("heshun_library", at(tuesday, 10), 60)]
     klass = new_class(40)
-    first = services.book(klass, plan, user("organizer"), idempotency_key="form-1")
+    first = book(klass, plan, user("organizer"), idempotency_key="form-1")
     # The check before the lock finds the window full, by this very form's first booking.
-    again = services.book(klass, plan, user("organizer"), idempotency_key="form-1")
+    again = book(klass, plan, user("organizer"), idempotency_key="form-1")
     assert again.id == first.id

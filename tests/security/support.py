@@ -21,14 +21,19 @@ from portal.auth import tokens
 from portal.catalog import services as catalog_services
 from portal.catalog.models import EventType, TeacherUnavailability
 from portal.demo import DEMO_PASSWORD
-from portal.events import services as event_services
+from portal.events.contests import appoint_judge, set_criteria, submit_entry
+from portal.events.events import add_session, create_event, publish_event
 from portal.events.models import JointEvent
+from portal.events.registrations import register
 from portal.extensions import db
-from portal.meetings import services as meeting_services
+from portal.meetings.assistant import add_poll_slots
+from portal.meetings.busy import add_busy_time
+from portal.meetings.decisions import add_decisions
+from portal.meetings.meetings import add_agenda_item, create_meeting
 from portal.meetings.views import feed_token as meetings_feed_token
 from portal.members.models import Member
 from portal.notifications.models import Message
-from portal.scheduling import services as scheduling_services
+from portal.scheduling.booking import book
 from portal.scheduling.calendar_views import feed_token
 from portal.scheduling.models import RouteTemplate
 from tests.conftest import login
@@ -75,7 +80,7 @@ def build_world() -> dict[str, Any]:
     # Organizer A's class: one stop at member A's site, one at member B's.
     start_a = future_weekday(2)
     class_a = new_class(30, name="安全测试甲班", theme="乡村振兴", start=start_a)
-    booking_a = scheduling_services.book(
+    booking_a = book(
         class_a,
         [
             stop("main_hall", at(start_a, 9), 90, index=0),
@@ -92,7 +97,7 @@ def build_world() -> dict[str, Any]:
     class_b = new_class(
         20, organizer="organizer_b", name="安全测试乙班", theme="乡村振兴", start=start_b
     )
-    booking_b = scheduling_services.book(
+    booking_b = book(
         class_b,
         [stop("guoshang_cemetery", at(start_b, 10), 60)],
         organizer_b,
@@ -245,7 +250,7 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
 def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
     """Joint meetings through their services: one inviting member A (and B), one without A."""
     songshan = db.session.scalar(sa.select(Member.id).where(Member.key == "songshan_base"))
-    meeting_a = meeting_services.create_meeting(
+    meeting_a = create_meeting(
         office,
         {
             "title": "安全测试联席会议",
@@ -256,15 +261,13 @@ def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
         },
     )  # planning: the time is still to be found (a poll)
     poll_day = future_weekday(3, at_least_days=21)
-    (slot,) = meeting_services.add_poll_slots(meeting_a, office, [at(poll_day, 9)])
-    agenda_item = meeting_services.add_agenda_item(
-        meeting_a, office, "环线线路调整", member_a, "甲单位汇报"
-    )
-    decision_a, decision_b = meeting_services.add_decisions(
+    (slot,) = add_poll_slots(meeting_a, office, [at(poll_day, 9)])
+    agenda_item = add_agenda_item(meeting_a, office, "环线线路调整", member_a, "甲单位汇报")
+    decision_a, decision_b = add_decisions(
         meeting_a, office, [member_a, member_b], "完善教学点讲解词", poll_day + timedelta(days=30)
     )
     other_day = future_weekday(4, at_least_days=21)
-    meeting_b = meeting_services.create_meeting(
+    meeting_b = create_meeting(
         office,
         {
             "title": "不邀请甲单位的专题会议",
@@ -276,7 +279,7 @@ def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
             "member_ids": [member_b, songshan],
         },
     )
-    (decision_meeting_b,) = meeting_services.add_decisions(
+    (decision_meeting_b,) = add_decisions(
         meeting_b, office, [member_b], "乙单位的私有事项", other_day + timedelta(days=30)
     )
     busy_values = {
@@ -285,10 +288,8 @@ def build_meetings(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
         "ends_on": other_day + timedelta(days=7),
         "ends_time": time(12),
     }
-    busy_a = meeting_services.add_busy_time(
-        user("party_school_staff"), {**busy_values, "note": "甲单位外出办班"}
-    )
-    busy_b = meeting_services.add_busy_time(
+    busy_a = add_busy_time(user("party_school_staff"), {**busy_values, "note": "甲单位外出办班"})
+    busy_b = add_busy_time(
         user("tengchong_college_staff"), {**busy_values, "note": "乙单位私有安排"}
     )
     db.session.commit()
@@ -313,7 +314,7 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
 
     def event(kind: str, category: str, title: str, invited: list[int], publish: bool = True):
         event_type = db.session.scalar(sa.select(EventType).where(EventType.key == kind))
-        made = event_services.create_event(
+        made = create_event(
             office,
             event_type.id,
             {
@@ -328,7 +329,7 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
             },
         )
         day = date.today() + timedelta(days=40)
-        session = event_services.add_session(
+        session = add_session(
             made,
             office,
             {
@@ -342,7 +343,7 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
             },
         )
         if publish:
-            event_services.publish_event(made, office)
+            publish_event(made, office)
         db.session.commit()
         return made.id, session.id
 
@@ -352,20 +353,16 @@ def build_events(office: Any, member_a: int, member_b: int) -> dict[str, Any]:
     )
     draft, _ = event("joint_training", "training", "安全测试草稿活动", [member_a], publish=False)
     only_b, _ = event("joint_training", "training", "只邀请乙单位的培训", [member_b])
-    registration_a = event_services.register(training, staff_a, {"participant_name": "王甲"})
-    registration_b = event_services.register(training, staff_b, {"participant_name": "李乙"})
+    registration_a = register(training, staff_a, {"participant_name": "王甲"})
+    registration_b = register(training, staff_b, {"participant_name": "李乙"})
     contest_id, _ = event(
         "course_contest", "course_contest", "安全测试精品课大赛", [member_a, member_b]
     )
     contest = db.session.get(JointEvent, contest_id)
-    criteria = event_services.set_criteria(contest, office, [("内容设计", 60), ("讲授表达", 40)])
-    judge = event_services.appoint_judge(contest, office, staff_b.id)
-    entry_a = event_services.submit_entry(
-        contest_id, staff_a, {"course_id": course("theory_lecture").id}
-    )
-    entry_b = event_services.submit_entry(
-        contest_id, staff_b, {"course_id": course("memorial_onsite").id}
-    )
+    criteria = set_criteria(contest, office, [("内容设计", 60), ("讲授表达", 40)])
+    judge = appoint_judge(contest, office, staff_b.id)
+    entry_a = submit_entry(contest_id, staff_a, {"course_id": course("theory_lecture").id})
+    entry_b = submit_entry(contest_id, staff_b, {"course_id": course("memorial_onsite").id})
     db.session.commit()
     return {
         "training_event": training,  # published, invites members A and B

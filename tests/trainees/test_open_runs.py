@@ -10,8 +10,9 @@ from sqlalchemy import select
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.notifications.models import Message
-from portal.scheduling import services as scheduling
+from portal.scheduling.fitting import BookingRefused
 from portal.scheduling.models import Booking, TrainingClass
+from portal.timeutil import utcnow
 from portal.trainees import open_runs
 from portal.trainees.models import OpenRun, OpenRunSeat, RosterEntry
 from tests.scheduling.helpers import user
@@ -43,7 +44,7 @@ def test_the_engine_refuses_a_run_that_does_not_fit(demo):
     day = run_start()
     while day.isoweekday() != 1:  # the 杨善洲 base is closed on Mondays
         day += timedelta(days=1)
-    with pytest.raises(scheduling.BookingRefused):
+    with pytest.raises(BookingRefused):
         publish(start=day)
     assert db.session.scalars(select(OpenRun).where(OpenRun.title == "测试开放班次10")).all() == []
     held = db.session.scalar(select(TrainingClass).where(TrainingClass.name == "测试开放班次10"))
@@ -105,11 +106,11 @@ def test_an_offer_not_taken_in_time_goes_to_the_next(demo):
     open_runs.book_seat(run.id, b, waitlist=True)
     open_runs.book_seat(run.id, c, waitlist=True)
     open_runs.cancel_seat(run.id, seat_a.id, a)
-    later = scheduling.utcnow() + timedelta(days=3)
+    later = utcnow() + timedelta(days=3)
     assert open_runs.expire_offers(later) == 1
     assert seat_statuses(run.id) == [("甲", "cancelled"), ("乙", "cancelled"), ("丙", "offered")]
     # 丙's offer runs its own 24 hours from now.
-    assert open_runs.expire_offers(scheduling.utcnow() + timedelta(hours=1)) == 0
+    assert open_runs.expire_offers(utcnow() + timedelta(hours=1)) == 0
 
 
 def test_unit_quotas_and_organizers_booking_for_their_cadres(demo):
