@@ -30,6 +30,9 @@ AREAS = {
     "route": _l("环线线路"),
     "catalog": _l("目录"),
     "booking": _l("预约"),
+    "roster": _l("学员名单"),
+    "open_run": _l("开放班次"),
+    "elective": _l("选学"),
 }
 
 
