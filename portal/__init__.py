@@ -93,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
     from portal.scheduling.route_views import bp as routes_bp
+    from portal.trainees.views import bp as trainees_bp
 
     for bp in (
         home_bp,
@@ -108,6 +109,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         meetings_bp,
         events_bp,
         audit_bp,
+        trainees_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

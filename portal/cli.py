@@ -133,11 +133,11 @@ def plugins_disable(name: str) -> None:
 @portal_cli.command("load-demo")
 @with_appcontext
 def load_demo() -> None:
-    """Sync the plugins and create a demo account for every role (idempotent)."""
+    """Sync the plugins, a demo account for every role, the trainees' demo (idempotent)."""
     from portal.demo import DEMO_PASSWORD
     from portal.demo import load_demo as load
 
-    accounts = load()
+    accounts = load(trainees=True)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for a in accounts:
         click.echo(f"  {a.username:<28} {a.role}{'  ' + a.member_key if a.member_key else ''}")
@@ -152,19 +152,43 @@ def process_waitlist() -> None:
     click.echo(f"{expire_offers()} expired offers processed")
 
 
+@portal_cli.command("process-open-runs")
+@with_appcontext
+def process_open_runs_command() -> None:
+    """Open runs past their booking deadline: confirm or cancel; expire seat offers; place electives.
+
+    Safe on several servers at once (each run and elective is claimed with a conditional
+    UPDATE); run it from a timer, e.g. every 10 minutes.
+    """
+    from portal.trainees.open_runs import process_open_runs
+
+    done = process_open_runs()
+    click.echo(
+        f"{len(done.confirmed)} runs confirmed, {len(done.cancelled)} cancelled, "
+        f"{done.offers_expired} seat offers expired, {done.electives_placed} trainees placed"
+    )
+
+
 @portal_cli.command("send-mail")
 @click.option("--loop", is_flag=True, help="Keep running, sending every --interval seconds.")
 @click.option("--interval", default=30, show_default=True, type=click.IntRange(1, 3600))
 @with_appcontext
 def send_mail(loop: bool, interval: int) -> None:
-    """Send the e-mails waiting in the outbox (console backend unless MAIL_BACKEND = "smtp")."""
+    """Send the e-mails and text messages waiting in the outbox.
+
+    E-mail: console backend unless MAIL_BACKEND = "smtp"; SMS: console unless SMS_BACKEND
+    names a gateway class ("package.module:Class").
+    """
     import time
 
     from portal.notifications.services import send_outbox
+    from portal.notifications.sms import send_sms_outbox
 
     while True:
         sent, failed = send_outbox()
         click.echo(f"{sent} sent, {failed} failed")
+        sms_sent, sms_failed = send_sms_outbox()
+        click.echo(f"SMS: {sms_sent} sent, {sms_failed} failed")
         if not loop:
             return
         time.sleep(interval)

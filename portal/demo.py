@@ -36,8 +36,13 @@ def demo_accounts(member_keys: list[str]) -> list[DemoAccount]:
     return accounts
 
 
-def load_demo() -> list[DemoAccount]:
-    """Sync the plugins and create the demo accounts that do not exist yet. Commits."""
+def load_demo(*, trainees: bool = False) -> list[DemoAccount]:
+    """Sync the plugins and create the demo accounts that do not exist yet. Commits.
+
+    With ``trainees`` (what ``flask portal load-demo`` and so ``make run`` do), also the
+    living part of the demo (portal/trainees/demo.py): a class under way with its roster,
+    an open run and an elective. Tests that need an otherwise empty schedule leave it out.
+    """
     sync_plugins()
     db.session.flush()
     members = {m.key: m for m in db.session.scalars(select(Member))}
@@ -58,6 +63,11 @@ def load_demo() -> list[DemoAccount]:
         )
     load_demo_routes()
     db.session.commit()
+    if trainees:
+        from portal.trainees.demo import load_demo_trainees
+
+        load_demo_trainees()
+        db.session.commit()
     return accounts
 
 

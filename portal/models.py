@@ -16,7 +16,7 @@ from portal.catalog.models import (
     TeachingSite,
 )
 from portal.members.models import Member, PluginState
-from portal.notifications.models import Message, OutboxEmail
+from portal.notifications.models import Message, OutboxEmail, OutboxSms
 from portal.pagecache import CacheGeneration
 from portal.scheduling.models import (
     Booking,
@@ -27,8 +27,30 @@ from portal.scheduling.models import (
     Setting,
     TrainingClass,
 )
+from portal.trainees.models import (
+    ClassNotice,
+    ClassProfile,
+    Elective,
+    ElectiveChoice,
+    ElectiveOption,
+    OpenRun,
+    OpenRunQuota,
+    OpenRunSeat,
+    RosterEntry,
+    RosterImport,
+)
 
 __all__ = [
+    "ClassNotice",
+    "ClassProfile",
+    "Elective",
+    "ElectiveChoice",
+    "ElectiveOption",
+    "OpenRun",
+    "OpenRunQuota",
+    "OpenRunSeat",
+    "RosterEntry",
+    "RosterImport",
     "AuditEntry",
     "Booking",
     "BookingEvent",
@@ -40,6 +62,7 @@ __all__ = [
     "Member",
     "Message",
     "OutboxEmail",
+    "OutboxSms",
     "PluginState",
     "Reservation",
     "RouteStop",

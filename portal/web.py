@@ -106,6 +106,15 @@ def core_nav_items(user) -> list[NavItem]:
             ],
         ),
     ]
+    # Open runs: an entry of its own for those who book seats (and visitors), in 目录 for
+    # staff and the office, whose bar is full.
+    runs = NavItem(_("开放班次"), url_for("trainees.runs"))
+    if user.is_authenticated and user.role == "trainee":
+        items.insert(1, NavItem(_("我的"), url_for("trainees.me")))
+    if user.is_authenticated and (user.is_office or user.is_member_user):
+        items[-1].children.append(runs)
+    else:
+        items.append(runs)
     if user.is_authenticated and (user.is_office or user.role == "organizer"):
         items.append(NavItem(_("培训班"), url_for("bookings.classes")))
     if user.is_authenticated and (user.is_office or user.is_member_user):

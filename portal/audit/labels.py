@@ -23,6 +23,9 @@ AREAS: dict[str, Any] = {
     "booking": _l("预约"),
     "meeting": _l("联席会议"),
     "event": _l("联动活动"),
+    "roster": _l("学员名单"),
+    "open_run": _l("开放班次"),
+    "elective": _l("选学"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -34,10 +37,22 @@ ACTION_LABELS: dict[str, Any] = {
     "account.disable": _l("停用账号"),
     "account.create_token": _l("创建 API 密钥"),
     "account.revoke_token": _l("吊销 API 密钥"),
+    "account.activate": _l("学员激活账号"),
+    "account.send_links": _l("发送学员激活链接"),
     # plugins and rules
     "plugin.enable": _l("启用成员单位插件"),
     "plugin.disable": _l("停用成员单位插件"),
     "setting.change": _l("修改环线规则"),
+    # trainees: rosters, open runs, electives
+    "roster.add": _l("添加学员"),
+    "roster.import": _l("导入学员名单"),
+    "roster.update": _l("修改学员信息"),
+    "roster.remove": _l("移出学员名单"),
+    "roster.profile": _l("修改学员档案"),
+    "roster.notice": _l("发布班级通知"),
+    "roster.share_reset": _l("重置日程共享链接"),
+    "open_run.publish": _l("发布开放班次"),
+    "elective.create": _l("设置选学"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

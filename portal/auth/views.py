@@ -57,7 +57,9 @@ def login():
             db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("欢迎，%(name)s。", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            # A trainee lands on their own page (我的): today's and the next stop.
+            home = url_for("trainees.me") if user.role == "trainee" else url_for("home.index")
+            return redirect(safe_next(request.args.get("next"), home))
         db.session.commit()  # keep the failure count
         flash(_("用户名或密码不正确，或账号已停用。"), "danger")
         return render_template("auth/login.html", form=form), 401

@@ -53,13 +53,35 @@ def template_or_404(template_id: int) -> RouteTemplate:
 
 
 def booking_url(template: RouteTemplate) -> str | None:
-    """The booking page for this template, once the bookings blueprint provides one."""
+    """The booking page for this template, once the bookings blueprint provides one.
+
+    Only for those who may book a route (and anonymous visitors, who are asked to log in):
+    trainees and member staff cannot, so they get no button (a trainee gets 报名 where an
+    open run of the route exists, see open_run_links).
+    """
     if template.status != "published" or "bookings.new" not in current_app.view_functions:
+        return None
+    if current_user.is_authenticated and not (
+        current_user.is_office or current_user.role == "organizer"
+    ):
         return None
     try:
         return url_for("bookings.new", template_id=template.id)
     except BuildError:
         return None
+
+
+def open_run_links(template: RouteTemplate) -> list[tuple[str, str]]:
+    """(label, url) of the open runs of this route that the logged-in trainee may book."""
+    if not current_user.is_authenticated or current_user.role not in ("trainee", "organizer"):
+        return []
+    from portal.trainees import open_runs
+
+    return [
+        (run.starts_on.isoformat(), url_for("trainees.run_detail", run_id=run.id))
+        for run in open_runs.runs_of_template(template.id)
+        if open_runs.may_book(run, current_user)
+    ]
 
 
 # ---------------------------------------------------------------- public pages
@@ -117,6 +139,7 @@ def detail(template_id: int):
         photos=photos_by_site([site.id for site in sites]),
         hours=services.total_hours(template),
         booking_url=booking_url(template),
+        open_runs=open_run_links(template),
         office=office,
         status_form=forms.TemplateStatusForm() if office else None,
         problems=services.publish_problems(template)

@@ -26,7 +26,7 @@ def assert_no_horizontal_scroll(page: Page) -> None:
 def test_trainee_on_a_phone_uses_the_collapsed_menu(phone_page: Page, base_url: str):
     page = phone_page
     login(page, base_url, "trainee")
-    expect(page).to_have_url(base_url + "/")
+    expect(page).to_have_url(base_url + "/me")  # a trainee lands on their own page
     toggler = page.get_by_role("button", name="展开菜单")
     expect(toggler).to_be_visible()
     expect(toggler).to_have_attribute("aria-expanded", "false")

@@ -61,6 +61,7 @@ RELOAD = 'kill -HUP "$(cat /run/portal/gunicorn.pid)"'
 SYSTEMD_RELOAD = "/bin/kill -HUP $MAINPID"
 SEND_MAIL = "/srv/portal/.venv/bin/flask --app portal portal send-mail --loop --interval 30"
 WAITLIST = "/srv/portal/.venv/bin/flask --app portal portal process-waitlist"
+OPEN_RUNS = "/srv/portal/.venv/bin/flask --app portal portal process-open-runs"
 DUMP = (
     "pg_dump -h 127.0.0.1 -U ringroute --format=custom "
     "--file=/srv/portal/backups/ringroute.dump ringroute"
@@ -85,6 +86,7 @@ RUN_HERE = {
     SYSTEMD_RELOAD,
     SEND_MAIL,
     WAITLIST,
+    OPEN_RUNS,
     DUMP,
     BACKUP_UPLOADS,
     RESTORE,
@@ -361,6 +363,7 @@ def test_outbox_sender_and_waiting_list_jobs(deployment: Deployment):
         sender.send_signal(signal.SIGTERM)
         sender.wait(timeout=10)
     assert "expired offers processed" in deployment.run(WAITLIST).stdout
+    assert "runs confirmed" in deployment.run(OPEN_RUNS).stdout
 
 
 def test_backup_and_restore(deployment: Deployment):

@@ -143,6 +143,7 @@ def build_world() -> dict[str, Any]:
         office, site("main_hall").member_id, site("dianxi_memorial").member_id
     )
     events = build_events(office, site("main_hall").member_id, site("dianxi_memorial").member_id)
+    trainees = build_trainees(class_a, class_b, start_a)
 
     published = db.session.scalar(
         sa.select(RouteTemplate)
@@ -189,6 +190,76 @@ def build_world() -> dict[str, Any]:
         "start_b": start_b,
         **meetings,
         **events,
+        **trainees,
+    }
+
+
+def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
+    """Rosters, an elective and open runs: the demo trainee on class A's roster (with rules
+    and a shared calendar), a trainee on class B's, an elective in class A, an open run of
+    member A (where the demo trainee holds a seat) and one of member B."""
+    from portal.trainees import accounts, electives, notices, open_runs, roster
+    from portal.trainees.handbook import feed_token as trainee_feed_token
+
+    organizer, organizer_b = user("organizer"), user("organizer_b")
+    trainee = user("trainee")
+    trainee.phone = trainee.phone or "13800138000"
+    db.session.commit()
+    entry_a = roster.add_trainee(
+        class_a, organizer, {"name": trainee.display_name, "phone": trainee.phone}
+    )
+    entry_b = roster.add_trainee(class_b, organizer_b, {"name": "乙班学员", "phone": "13911110002"})
+    notices.save_profile(class_a, organizer, "遵守学员纪律。", "班主任 13900000000", True)
+    notices.save_profile(class_b, organizer_b, "乙班纪律。", "", True)
+    elective = electives.create_elective(
+        class_a,
+        organizer,
+        {
+            "title": "甲班选学",
+            "day": start_a,
+            "starts": time(14, 0),
+            "minutes": 60,
+            "choose_by": start_a - timedelta(days=2),
+            "options": [
+                {"site_id": site("simola_village").id, "course_id": None, "seats": 20},
+                {"site_id": site("guoshang_cemetery").id, "course_id": None, "seats": 20},
+            ],
+        },
+    )
+    route = db.session.scalar(
+        sa.select(RouteTemplate).where(RouteTemplate.name == "杨善洲精神一日环线")
+    )
+
+    def run(publisher: str, start: date) -> Any:
+        return open_runs.publish_run(
+            user(publisher),
+            {
+                "title": f"{publisher}的开放班次",
+                "template_id": route.id,
+                "starts_on": start,
+                "booking_deadline": start - timedelta(days=7),
+                "cancel_deadline": start - timedelta(days=3),
+                "seats": 10,
+                "min_participants": 2,
+                "open_to": "all",
+            },
+        )
+
+    run_a = run("party_school_staff", future_weekday(2, at_least_days=50))
+    run_b = run("tengchong_college_staff", future_weekday(3, at_least_days=50))
+    seat_a = open_runs.book_seat(run_a.id, user("trainee"))
+    class_a_obj = db.session.get(type(class_a), class_a.id)
+    return {
+        "roster_entry_a": entry_a.id,
+        "roster_entry_b": entry_b.id,
+        "elective_a": elective.id,
+        "elective_option_a": elective.options[0].id,
+        "elective_bookings_a": [o.booking_id for o in elective.options],
+        "run_a": run_a.id,
+        "run_b": run_b.id,
+        "seat_a": seat_a.id,
+        "activation_token": accounts.make_token(entry_b.user),
+        "trainee_feed_token": trainee_feed_token(class_a_obj, user("trainee")),
     }
 
 

@@ -61,6 +61,7 @@ contest with criteria, a judge of member B and member A's entry (see ``support.b
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -119,6 +120,13 @@ VOCABULARY: dict[str, dict[str, Any]] = {
     "staff_area_members": _table(LOGIN, 404, 404, 200, 200, 404),
     "judges_only": _table(LOGIN, 403, 403, 403, 403, 403),
     "not_found": _table(404, 404, 404, 404, 404, 404),
+    # trainees: a class's roster and pages (class A: the demo trainee is on its roster,
+    # it visits member A's site; member A publishes run A, where the trainee holds a seat)
+    "class_or_host": _table(LOGIN, 404, 200, 200, 200, 200),
+    "roster_member": _table(LOGIN, 200, 404, 404, 404, 404),
+    "roster_or_manager": _table(LOGIN, 200, 200, 404, 404, 200),
+    "trainee_or_organizer": _table(LOGIN, 200, 200, 403, 403, 403),
+    "seat_party": _table(LOGIN, 200, 404, 200, 200, 200),
 }
 DENIED = {LOGIN, 401, 403, 404}
 
@@ -319,6 +327,42 @@ RULES: dict[str, str | list[V]] = {
     "events.results_export": [V("office_or_404", event_id="contest")],  # until published
     "events.results_publish": [V("office", event_id="contest")],
     "events.winners": [V("office", event_id="contest")],
+    # trainees: the organizer's roster pages (organizer A's class A), open to its organizer,
+    # its supervisors and the office; anyone else finds nothing (404)
+    "trainees.roster_index": "owner",
+    "trainees.roster_edit": [V("owner", entry_id="roster_entry_a")],
+    "trainees.roster_delete": [V("owner", entry_id="roster_entry_a")],
+    "trainees.roster_import": "owner",
+    "trainees.roster_import_confirm": "owner",
+    "trainees.roster_template": "owner",
+    "trainees.roster_export": "owner",
+    "trainees.roster_sheet": "owner",
+    "trainees.roster_send_links": "owner",
+    "trainees.roster_summary": "class_or_host",
+    "trainees.class_notices": "owner",
+    "trainees.class_profile": "owner",
+    "trainees.class_share_reset": "owner",
+    "trainees.class_electives": "owner",
+    "trainees.hosting_electives": "member_or_office",
+    "trainees.activate": [V("token", token="activation_token")],
+    # the trainee's own pages
+    "trainees.me": "login",
+    "trainees.my_class_page": "roster_member",
+    "trainees.my_acknowledge": "roster_member",
+    "trainees.my_choose": [V("roster_member", elective_id="elective_a")],
+    "trainees.handbook_page": "roster_or_manager",
+    "trainees.handbook_pdf": "roster_or_manager",
+    "trainees.my_feed": [V("token", token="trainee_feed_token")],
+    # open runs (member A's run A; the trainee's seat in it)
+    "trainees.runs": "public",
+    "trainees.run_detail": [V("public", run_id="run_a"), V("public", run_id="run_b")],
+    "trainees.run_book": [V("trainee_or_organizer", run_id="run_a")],
+    "trainees.run_seat_cancel": [V("seat_party", run_id="run_a", seat_id="seat_a")],
+    "trainees.run_seat_accept": [V("roster_member", run_id="run_a", seat_id="seat_a")],
+    "trainees.run_new": "member_or_office",
+    "trainees.runs_manage": "member_or_office",
+    "trainees.run_manage": [V("member_owned", run_id="run_a")],
+    "trainees.run_cancel": [V("member_owned", run_id="run_a")],
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
@@ -556,6 +600,26 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "bookings.cancel": lambda w: {"reason": "越权取消"},
     "bookings.move": lambda w: {"start_date": (date.today() + timedelta(days=60)).isoformat()},
     "bookings.decline": lambda w: {"reason": "越权婉拒"},
+    "trainees.roster_index": lambda w: {"name": "越权学员", "phone": "13912345678"},
+    "trainees.roster_edit": lambda w: {"name": "越权改名", "phone": "13912345679"},
+    "trainees.roster_import": lambda w: {
+        "file": (io.BytesIO("姓名,手机号\n越权,13912345670\n".encode()), "r.csv")
+    },
+    "trainees.roster_import_confirm": lambda w: {"token": "A" * 43},
+    "trainees.class_notices": lambda w: {"title": "越权通知", "body": "越权"},
+    "trainees.class_profile": lambda w: {"rules_text": "越权纪律", "contacts_text": ""},
+    "trainees.my_choose": lambda w: {f"e{w['elective_a']}-option_id": str(w["elective_option_a"])},
+    "trainees.run_book": lambda w: {"name": "越权报名", "phone": "13912345671"},
+    "trainees.run_new": lambda w: {
+        "title": "越权班次",
+        "template_id": str(w["template"]),
+        "starts_on": (w["start_a"] + timedelta(days=30)).isoformat(),
+        "seats": "10",
+        "min_participants": "2",
+        "booking_deadline": (w["start_a"] + timedelta(days=20)).isoformat(),
+        "cancel_deadline": (w["start_a"] + timedelta(days=25)).isoformat(),
+        "open_to": "all",
+    },
 }
 
 
@@ -688,6 +752,9 @@ def test_refused_posts_change_nothing(world, app):
 
 # What the refused posts send would change these (so "nothing changed" means something).
 CANARIES = {
+    # first: auth.user_active below deactivates the trainee
+    "trainees.my_acknowledge": "trainee",
+    "trainees.my_choose": "trainee",
     "bookings.class_new": "organizer",
     "bookings.new": "organizer",
     "bookings.class_edit": "organizer",
@@ -711,6 +778,10 @@ CANARIES = {
     "auth.user_active": "office",
     "auth.api_token_revoke": "member_admin",
     "members.plugin_toggle": "office",
+    "trainees.roster_index": "organizer",
+    "trainees.class_notices": "organizer",
+    "trainees.class_profile": "organizer",
+    "trainees.run_cancel": "member_staff",
 }
 
 

@@ -75,6 +75,20 @@ EXTRA_FIELDS: dict[str, Any] = {
     },
     "routes.status": {"back": "stops"},
     "bookings.confirm": {"member": "1"},
+    # Trainees: activation, and an elective's form with its option rows.
+    "trainees.activate": {"password": "x", "confirm": "x"},
+    "trainees.class_electives": {
+        "title": "x",
+        "day": "2030-01-07",
+        "starts": "09:00",
+        "minutes": "60",
+        "choose_by": "2030-01-01",
+        "options-0-site_id": "1",
+        "options-0-course_id": "1",
+        "options-0-seats": "10",
+        "options-1-site_id": "2",
+        "options-1-seats": "10",
+    },
     "bookings.decline": {"member": "1"},
     # Joint meetings (the forms' prefixes as the pages send them).
     "meetings.new": lambda w: MEETING_FIELDS,
@@ -188,12 +202,24 @@ BUTTON_ONLY = {
     "events.entry_withdraw": "submit",
     "events.judge_delete": "submit",
     "events.results_publish": "submit",
+    "trainees.class_share_reset": "submit",
+    "trainees.my_acknowledge": "submit",
+    "trainees.roster_delete": "submit",
+    "trainees.roster_send_links": "submit",
+    "trainees.run_cancel": "submit",
+    "trainees.run_seat_accept": "submit",
+    "trainees.run_seat_cancel": "submit",
 }
 # Who sends the sweep where the office may not (the form is only read for them).
 SWEEP_CLIENTS = {
     "meetings.reply": "member_staff",
     "meetings.poll_answer": "member_staff",
     "events.score": "tengchong_college_staff",  # the contest's judge (member B)
+    "trainees.my_acknowledge": "trainee",  # the trainee on class A's roster
+    "trainees.my_choose": "trainee",
+    "trainees.run_book": "trainee",
+    "trainees.run_seat_accept": "trainee",
+    "trainees.run_seat_cancel": "trainee",
 }
 # Forms that end or remove what later forms post to go last, so those are still reached.
 LAST = ("cancel", "delete", "withdraw", "revoke", "toggle", "publish")

@@ -191,7 +191,9 @@ def test_organizer_a_cannot_reach_organizer_b_class(world, app):
         failures.append(f"GET /classes/{w['class_b']}/book → {response.status_code}")
     assert not failures, "\n".join(failures)
     assert "安全测试乙班" not in client.get("/classes").get_data(as_text=True)
-    assert [b["id"] for b in client.get("/api/v1/bookings").json["items"]] == [w["booking_a"]]
+    # Organizer A's bookings: class A's route and the options of its elective, not B's.
+    listed = {b["id"] for b in client.get("/api/v1/bookings").json["items"]}
+    assert listed == {w["booking_a"], *w["elective_bookings_a"]}
 
 
 def test_messages_of_another_user_stay_private(world, app):
@@ -451,3 +453,114 @@ def test_only_the_contest_judges_score_and_never_their_own_member(world, app):
     response = judge.post(f"/events/entries/{entry_a}/score", data=_score_form(world))
     assert response.status_code == 302
     assert tracker.changed() == ["contest_scores"]
+
+
+def _all_404(client, cases) -> list[str]:
+    failures = []
+    tracker = Tracker()
+    for method, url, form in cases:
+        response = client.open(url, method=method, data=form)
+        if response.status_code != 404:
+            failures.append(f"{method} {url}: {response.status_code}, expected 404")
+        changed = tracker.changed()
+        if changed:
+            failures.append(f"{method} {url} changed {changed}")
+    return failures
+
+
+def test_organizer_a_cannot_reach_class_b_roster_or_its_trainees(world, app):
+    w = world
+    b, entry_b = w["class_b"], w["roster_entry_b"]
+    cases = [
+        ("GET", f"/classes/{b}/trainees", None),
+        ("POST", f"/classes/{b}/trainees", {"name": "越权", "phone": "13912345678"}),
+        ("GET", f"/classes/{b}/trainees/{entry_b}/edit", None),
+        ("POST", f"/classes/{b}/trainees/{entry_b}/edit", {"name": "改", "phone": "13911110002"}),
+        ("POST", f"/classes/{b}/trainees/{entry_b}/delete", {}),
+        # class A's URL with class B's trainee: the entry must belong to the class
+        ("GET", f"/classes/{w['class_a']}/trainees/{entry_b}/edit", None),
+        ("POST", f"/classes/{w['class_a']}/trainees/{entry_b}/delete", {}),
+        ("GET", f"/classes/{b}/trainees/export.xlsx", None),
+        ("GET", f"/classes/{b}/trainees/sheet", None),
+        ("POST", f"/classes/{b}/trainees/send-links", {}),
+        ("GET", f"/classes/{b}/trainees/summary", None),
+        ("GET", f"/classes/{b}/notices", None),
+        ("POST", f"/classes/{b}/notices", {"title": "越权", "body": "越权"}),
+        ("GET", f"/classes/{b}/trainees/profile", None),
+        ("POST", f"/classes/{b}/trainees/share-reset", {}),
+        ("GET", f"/classes/{b}/electives", None),
+        ("GET", f"/me/classes/{b}/handbook", None),
+        ("GET", f"/me/classes/{b}/handbook.pdf", None),
+    ]
+    failures = _all_404(client_as(app, "organizer"), cases)
+    assert not failures, "\n".join(failures)
+    # Organizer A's own roster does not list class B's trainee either.
+    page = (
+        client_as(app, "organizer").get(f"/classes/{w['class_a']}/trainees").get_data(as_text=True)
+    )
+    assert "乙班学员" not in page and "13911110002" not in page
+
+
+def test_a_trainee_sees_only_their_own_classes_and_seats(world, app):
+    w = world
+    cases = [
+        ("GET", f"/me/classes/{w['class_b']}", None),
+        ("POST", f"/me/classes/{w['class_b']}/acknowledge", {}),
+        ("GET", f"/me/classes/{w['class_b']}/handbook", None),
+        ("GET", f"/classes/{w['class_a']}/trainees", None),
+        ("GET", f"/classes/{w['class_a']}/trainees/summary", None),
+        ("GET", f"/classes/{w['class_a']}/trainees/export.xlsx", None),
+        ("GET", f"/runs/{w['run_a']}/manage", None),
+    ]
+    failures = _all_404(client_as(app, "trainee"), cases)
+    assert not failures, "\n".join(failures)
+    page = client_as(app, "trainee").get("/me").get_data(as_text=True)
+    assert "安全测试甲班" in page and "安全测试乙班" not in page
+
+
+def test_another_users_seat_cannot_be_cancelled_or_taken(world, app):
+    w = world
+    url = f"/runs/{w['run_a']}/seats/{w['seat_a']}"
+    failures = _all_404(
+        client_as(app, "organizer"),
+        [("POST", f"{url}/cancel", {}), ("POST", f"{url}/accept", {})],
+    )
+    # Member B's staff do not manage member A's run, and its seat is not theirs.
+    failures += _all_404(
+        client_as(app, "tengchong_college_staff"),
+        [
+            ("POST", f"{url}/cancel", {}),
+            ("GET", f"/runs/{w['run_a']}/manage", None),
+            ("POST", f"/runs/{w['run_a']}/cancel", {}),
+        ],
+    )
+    # A seat id of run A under run B's URL is not found either.
+    failures += _all_404(
+        client_as(app, "party_school_staff"),
+        [
+            ("POST", f"/runs/{w['run_b']}/seats/{w['seat_a']}/cancel", {}),
+            ("GET", f"/runs/{w['run_b']}/manage", None),
+        ],
+    )
+    assert not failures, "\n".join(failures)
+
+
+def test_hosting_members_see_name_unit_and_count_only(world, app):
+    w = world
+    staff = client_as(app, "party_school_staff")  # class A visits member A's site
+    page = staff.get(f"/classes/{w['class_a']}/trainees/summary").get_data(as_text=True)
+    trainee = user("trainee")
+    assert trainee.display_name in page and trainee.phone not in page
+    assert staff.get(f"/classes/{w['class_a']}/trainees").status_code == 404
+    # Member A hosts nothing of class B.
+    assert staff.get(f"/classes/{w['class_b']}/trainees/summary").status_code == 404
+
+
+def test_activation_and_calendar_links_name_one_account(world, app):
+    w = world
+    client = app.test_client()
+    assert client.get(f"/activate/{w['activation_token']}").status_code == 200
+    assert client.get(f"/activate/{w['activation_token'][:-3]}abc").status_code == 404
+    assert client.get(f"/me/calendar/{w['trainee_feed_token']}.ics").status_code == 200
+    forged = w["trainee_feed_token"][:-3] + "abc"
+    assert client.get(f"/me/calendar/{forged}.ics").status_code == 404

@@ -1,0 +1,778 @@
+"""Open runs (开放班次): trainees book seats on a dated route themselves.
+
+The office or a member publishes a run of a route template. Its stops are held in the
+scheduling engine as an ordinary booking of a class the publisher owns (capacity, guides,
+teachers and members' rules apply as to any class). Seats are a quota on the run's row:
+
+* every seat change starts a transaction that locks that row (``SELECT … FOR UPDATE`` on
+  PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite, see ``lock_run``) and counts the seats held,
+  and the unit's seats when the run names sending units, under that one lock, so two
+  trainees booking the last seat at once cannot both get it;
+* a full run has a waiting list; a cancelled seat is offered at once to the first in line,
+  who has ``waitlist_offer_hours`` (the scheduling setting) to take it;
+* after the booking deadline ``process_open_runs`` (``flask portal process-open-runs``)
+  cancels a run below its minimum, with notices, or confirms it and puts its participants
+  on the class's roster. Each run is claimed with a conditional UPDATE first, so two app
+  servers running the job at the same moment act on it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select, update
+
+from portal.audit.services import record
+from portal.auth.models import User
+from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from portal.extensions import SQLITE_IMMEDIATE, db
+from portal.notifications.services import notify
+from portal.notifications.sms import queue_sms
+from portal.scheduling.booking import book, cancel_booking
+from portal.scheduling.fitting import PlannedStop, check_plan, plan_from_template
+from portal.scheduling.models import Booking, RouteTemplate, TrainingClass
+from portal.scheduling.settings import setting
+from portal.timeutil import LOCAL_TZ, utcnow, within_range
+from portal.trainees import roster
+from portal.trainees.models import SEAT_HOLDING, OpenRun, OpenRunQuota, OpenRunSeat, RosterEntry
+
+MAX_SEATS = 500
+
+
+def today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def locks_enabled() -> bool:
+    """The same switch as the scheduling locks (a test turns it off to show the race)."""
+    return not has_app_context() or current_app.config.get("SCHEDULING_LOCKS", True)
+
+
+def lock_run(run_id: int) -> OpenRun:
+    """Start a transaction holding the run's row lock; the run as it is under the lock."""
+    locking = locks_enabled()
+    db.session.rollback()
+    db.session.connection(execution_options={SQLITE_IMMEDIATE: locking})
+    query = select(OpenRun).where(OpenRun.id == run_id)
+    run = db.session.scalar(query.with_for_update() if locking else query)
+    if run is None:
+        raise NotFound(_("没有找到该开放班次。"))
+    return run
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The deadline job acting on the office's behalf (records say 系统)."""
+
+    id: None = None
+    display_name: str = "系统"
+    is_authenticated: bool = True
+    is_office: bool = True
+    is_member_user: bool = False
+    member_id: None = None
+    role: str = "office"
+
+
+SYSTEM = SystemActor()
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+def can_publish(actor: Any) -> bool:
+    return bool(
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and not getattr(actor, "is_token", False)
+        and (actor.is_office or actor.is_member_user)
+    )
+
+
+def can_manage(run: OpenRun, actor: Any) -> bool:
+    """The office, the publisher, and the staff of the publishing member."""
+    if not can_publish(actor):
+        return False
+    return (
+        actor.is_office
+        or run.publisher_id == actor.id
+        or (run.member_id is not None and actor.member_id == run.member_id)
+    )
+
+
+def get_run(run_id: int) -> OpenRun:
+    run = db.session.get(OpenRun, run_id)
+    if run is None:
+        raise NotFound(_("没有找到该开放班次。"))
+    return run
+
+
+def get_managed_run(run_id: int, actor: Any) -> OpenRun:
+    run = db.session.get(OpenRun, run_id)
+    if run is None or not can_manage(run, actor):
+        raise NotFound(_("没有找到该开放班次。"))
+    return run
+
+
+def same_unit(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.strip() == b.strip())
+
+
+def quota_for(run: OpenRun, unit: str | None) -> OpenRunQuota | None:
+    return next((q for q in run.quotas if same_unit(q.unit_name, unit)), None)
+
+
+def may_book(run: OpenRun, actor: Any) -> bool:
+    """Whether the 报名 button is for this user (a trainee or an organizer who may book)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    if getattr(actor, "role", "") not in ("trainee", "organizer"):
+        return False
+    if run.status != "open" or today() > run.booking_deadline:
+        return False
+    return run.open_to == "all" or quota_for(run, actor.unit_name) is not None
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def _date(errors: dict[str, str], values: Mapping[str, Any], field: str, label: str) -> date | None:
+    value = values.get(field)
+    if not isinstance(value, date):
+        errors[field] = _("请填写%(label)s。", label=label)
+        return None
+    if not within_range(value):
+        errors[field] = _("日期须在 2000 年至 2100 年之间。")
+        return None
+    return value
+
+
+def parse_quotas(text: str) -> list[tuple[str, int]]:
+    """Lines "单位名称 名额" (or "单位名称,名额") into (unit, seats); ValidationFailed if wrong."""
+    quotas: list[tuple[str, int]] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip().replace("，", ",").replace("\t", " ")
+        if not line:
+            continue
+        unit, _sep, count = line.replace(",", " ").rpartition(" ")
+        unit = unit.strip()
+        if not unit or not count.strip().isdigit() or not 1 <= int(count) <= MAX_SEATS:
+            raise ValidationFailed(
+                {
+                    "quotas": _(
+                        "第 %(line)s 行应为“单位名称 名额”，例如“某县委组织部 5”。", line=number
+                    )
+                }
+            )
+        if len(unit) > 128 or any(same_unit(unit, u) for u, _n in quotas):
+            raise ValidationFailed({"quotas": _("第 %(line)s 行的单位重复或过长。", line=number)})
+        quotas.append((unit, int(count)))
+    return quotas
+
+
+def validate_run(values: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    title = str(values.get("title") or "").strip()
+    if not title or len(title) > 128 or "\x00" in title:
+        errors["title"] = _("请填写班次名称（不超过 128 个字符）。")
+    description = str(values.get("description") or "").strip()
+    if len(description) > 5000 or "\x00" in description:
+        errors["description"] = _("说明不能超过 5000 个字符。")
+    template = None
+    template_id = values.get("template_id")
+    if isinstance(template_id, int):
+        template = db.session.get(RouteTemplate, template_id)
+    if template is None or template.status != "published":
+        errors["template_id"] = _("请选择已发布的环线线路。")
+    starts_on = _date(errors, values, "starts_on", _("开班日期"))
+    deadline = _date(errors, values, "booking_deadline", _("报名截止日期"))
+    cancel = _date(errors, values, "cancel_deadline", _("取消截止日期"))
+    seats, minimum = values.get("seats"), values.get("min_participants")
+    if not isinstance(seats, int) or not 1 <= seats <= MAX_SEATS:
+        errors["seats"] = _("名额须在 1 到 %(max)s 之间。", max=MAX_SEATS)
+    if not isinstance(minimum, int) or minimum < 1 or (isinstance(seats, int) and minimum > seats):
+        errors["min_participants"] = _("成班人数须至少为 1，且不超过名额。")
+    if starts_on and starts_on <= today():
+        errors["starts_on"] = _("开班日期须在今天之后。")
+    if starts_on and deadline and not today() <= deadline < starts_on:
+        errors["booking_deadline"] = _("报名截止日期须在今天及以后、开班日期之前。")
+    if cancel and ((deadline and cancel < deadline) or (starts_on and cancel >= starts_on)):
+        errors["cancel_deadline"] = _("取消截止日期须不早于报名截止日期，且在开班日期之前。")
+    open_to = values.get("open_to")
+    if open_to not in ("all", "units"):
+        errors["open_to"] = _("请选择报名范围。")
+    quotas: list[tuple[str, int]] = []
+    try:
+        quotas = parse_quotas(str(values.get("quotas") or ""))
+    except ValidationFailed as failed:
+        errors.update(failed.errors)
+    if open_to == "units" and not quotas and "quotas" not in errors:
+        errors["quotas"] = _("限定单位报名时，请逐行填写单位及名额。")
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        "title": title,
+        "description": description,
+        "template": template,
+        "starts_on": starts_on,
+        "booking_deadline": deadline,
+        "cancel_deadline": cancel,
+        "seats": seats,
+        "min_participants": minimum,
+        "open_to": open_to,
+        "quotas": quotas if open_to == "units" else [],
+    }
+
+
+def _plan_with_squads(template: RouteTemplate, start: date, size: int) -> list[PlannedStop]:
+    """The template's plan, split into squads where a site's sessions are smaller than the run."""
+    plan = plan_from_template(template, start)
+    squads = {
+        p.index: p.suggestion["squads"]
+        for p in check_plan(plan, size)
+        if p.index is not None and p.suggestion.get("squads")
+    }
+    return plan_from_template(template, start, squads) if squads else plan
+
+
+def publish_run(actor: Any, values: Mapping[str, Any]) -> OpenRun:
+    """Publish an open run: its route is booked for its seats like any class. Commits.
+
+    Raises BookingRefused (with every problem) when the route does not fit on those dates.
+    """
+    if not can_publish(actor):
+        raise PermissionDenied(_("只有环线办和成员单位可以发布开放班次。"))
+    v = validate_run(values)
+    template: RouteTemplate = v["template"]
+    kind = "adhoc" if "adhoc" in template.kinds else (template.kinds or ["adhoc"])[0]
+    member = actor.member if actor.is_member_user else None
+    training_class = TrainingClass(
+        name=v["title"],
+        kind=kind,
+        origin="city",
+        sending_unit=member.name if member else _("环线办（开放班次）"),
+        size=v["seats"],
+        starts_on=v["starts_on"],
+        ends_on=v["starts_on"] + timedelta(days=template.days - 1),
+        theme=template.theme,
+        contact_name=actor.display_name,
+        contact_phone=(actor.phone or (member.phone if member else "") or "—")[:32],
+        organizer_id=actor.id,
+    )
+    db.session.add(training_class)
+    db.session.commit()
+    class_id, actor_id = training_class.id, actor.id
+    try:
+        booking = book(
+            training_class,
+            _plan_with_squads(template, v["starts_on"], v["seats"]),
+            actor,
+            template=template,
+            name=v["title"],
+        )
+    except Exception:
+        db.session.rollback()
+        leftover = db.session.get(TrainingClass, class_id)
+        leftover.cancelled = True
+        db.session.commit()
+        raise
+    run = OpenRun(
+        class_id=class_id,
+        booking_id=booking.id,
+        template_id=template.id,
+        title=v["title"],
+        description=v["description"],
+        publisher_id=actor_id,
+        member_id=member.id if member else None,
+        starts_on=v["starts_on"],
+        ends_on=v["starts_on"] + timedelta(days=template.days - 1),
+        seats=v["seats"],
+        min_participants=v["min_participants"],
+        booking_deadline=v["booking_deadline"],
+        cancel_deadline=v["cancel_deadline"],
+        open_to=v["open_to"],
+        quotas=[OpenRunQuota(unit_name=u, seats=n) for u, n in v["quotas"]],
+    )
+    db.session.add(run)
+    record(actor, "open_run.publish", v["title"], seats=v["seats"])
+    db.session.commit()
+    return run
+
+
+# ---------------------------------------------------------------- reading
+
+
+def held_seats(run_id: int, quota_id: int | None = None) -> int:
+    query = (
+        select(func.count())
+        .select_from(OpenRunSeat)
+        .where(OpenRunSeat.run_id == run_id, OpenRunSeat.status.in_(SEAT_HOLDING))
+    )
+    if quota_id is not None:
+        query = query.where(OpenRunSeat.quota_id == quota_id)
+    return db.session.scalar(query)
+
+
+def seats_left(run: OpenRun) -> int:
+    return max(0, run.seats - held_seats(run.id))
+
+
+def bookable_runs(actor: Any = None) -> list[OpenRun]:
+    """Runs still taking bookings, soonest first (for a user: only those open to them)."""
+    runs = list(
+        db.session.scalars(
+            select(OpenRun)
+            .where(OpenRun.status == "open", OpenRun.booking_deadline >= today())
+            .order_by(OpenRun.starts_on, OpenRun.id)
+        )
+    )
+    if actor is not None and getattr(actor, "role", "") in ("trainee", "organizer"):
+        runs = [r for r in runs if may_book(r, actor)]
+    return runs
+
+
+def all_runs(actor: Any) -> list[OpenRun]:
+    """Every run the actor manages (the office: all), newest first."""
+    query = select(OpenRun).order_by(OpenRun.starts_on.desc(), OpenRun.id.desc())
+    if not actor.is_office:
+        query = query.where(
+            or_(OpenRun.publisher_id == actor.id, OpenRun.member_id == actor.member_id)
+        )
+    return list(db.session.scalars(query))
+
+
+def runs_of_template(template_id: int) -> list[OpenRun]:
+    return list(
+        db.session.scalars(
+            select(OpenRun)
+            .where(
+                OpenRun.template_id == template_id,
+                OpenRun.status == "open",
+                OpenRun.booking_deadline >= today(),
+            )
+            .order_by(OpenRun.starts_on)
+        )
+    )
+
+
+def seats_of(run: OpenRun) -> list[OpenRunSeat]:
+    return list(
+        db.session.scalars(
+            select(OpenRunSeat)
+            .where(OpenRunSeat.run_id == run.id)
+            .order_by(OpenRunSeat.status, OpenRunSeat.waitlisted_at, OpenRunSeat.id)
+        )
+    )
+
+
+def my_seats(user: Any) -> list[OpenRunSeat]:
+    """The user's own seats and places on waiting lists (not cancelled), soonest run first."""
+    return list(
+        db.session.scalars(
+            select(OpenRunSeat)
+            .join(OpenRun, OpenRun.id == OpenRunSeat.run_id)
+            .where(
+                or_(OpenRunSeat.user_id == user.id, OpenRunSeat.booked_by_id == user.id),
+                OpenRunSeat.status != "cancelled",
+            )
+            .order_by(OpenRun.starts_on, OpenRunSeat.id)
+        )
+    )
+
+
+def seat_of(run: OpenRun, user: Any) -> OpenRunSeat | None:
+    if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
+        return None
+    return db.session.scalar(
+        select(OpenRunSeat).where(OpenRunSeat.run_id == run.id, OpenRunSeat.user_id == user.id)
+    )
+
+
+# ---------------------------------------------------------------- booking a seat
+
+
+@dataclass(frozen=True)
+class Cadre:
+    """Who the seat is for, as a unit's organizer names them."""
+
+    name: str
+    phone: str
+
+
+def _who(actor: Any, cadre: Mapping[str, Any] | None) -> tuple[User, str, str]:
+    """The trainee account the seat is for, their name and unit (the organizer's cadre)."""
+    role = getattr(actor, "role", "")
+    if role == "trainee":
+        return actor, actor.display_name, (actor.unit_name or "").strip()
+    if role == "organizer":
+        values = roster.validate_trainee(
+            {
+                "name": (cadre or {}).get("name"),
+                "phone": (cadre or {}).get("phone"),
+                "unit": actor.unit_name,
+            }
+        )
+        account, _created = roster.ensure_account(values)
+        return account, values.name, (actor.unit_name or "").strip()
+    raise PermissionDenied(_("只有学员本人或选派单位的联系人可以报名。"))
+
+
+def book_seat(
+    run_id: int, actor: Any, *, cadre: Mapping[str, Any] | None = None, waitlist: bool = False
+) -> OpenRunSeat:
+    """Book a seat (a trainee for themself, an organizer for a cadre of their unit). Commits.
+
+    A full run (or unit quota) refuses, or with ``waitlist`` puts the trainee in line.
+    """
+    if getattr(actor, "role", "") not in ("trainee", "organizer") or getattr(
+        actor, "is_token", False
+    ):
+        raise PermissionDenied(_("只有学员本人或选派单位的联系人可以报名。"))
+    actor_id = actor.id
+    account, name, unit = _who(actor, cadre)
+    db.session.commit()  # a new cadre account exists before the lock is taken
+    account_id = account.id
+    run = lock_run(run_id)
+    try:
+        if run.status != "open":
+            raise ServiceError(_("该班次已%(status)s，不再接受报名。", status=run.status_label))
+        if today() > run.booking_deadline:
+            raise ServiceError(_("报名已于 %(day)s 截止。", day=run.booking_deadline.isoformat()))
+        quota = quota_for(run, unit)
+        if run.open_to == "units" and quota is None:
+            raise ServiceError(_("该班次只接受指定单位报名，您的单位不在其中。"))
+        seat = db.session.scalar(
+            select(OpenRunSeat).where(
+                OpenRunSeat.run_id == run.id, OpenRunSeat.user_id == account_id
+            )
+        )
+        if seat is not None and seat.status != "cancelled":
+            raise ServiceError(
+                _("%(name)s已在该班次中（%(status)s）。", name=name, status=seat.status_label)
+            )
+        full = held_seats(run.id) >= run.seats
+        if quota is not None and not full:
+            full = held_seats(run.id, quota.id) >= quota.seats
+        if full and not waitlist:
+            raise ServiceError(_("名额已满，可以加入候补名单。"))
+        now = utcnow()
+        if seat is None:
+            seat = OpenRunSeat(run_id=run.id, user_id=account_id)
+            db.session.add(seat)
+        seat.quota_id = quota.id if quota is not None else None
+        seat.name, seat.unit, seat.booked_by_id = name, unit, actor_id
+        seat.status = "waitlisted" if full else "booked"
+        seat.created_at = now
+        seat.waitlisted_at = now if full else None
+        seat.offer_expires_at = seat.cancelled_at = None
+        subject = (
+            _("已加入候补：%(run)s", run=run.title)
+            if full
+            else _("报名成功：%(run)s", run=run.title)
+        )
+        notify(
+            [db.session.get(User, account_id)],
+            subject,
+            _("开班日期：%(day)s", day=run.starts_on.isoformat()),
+            f"/runs/{run.id}",
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return seat
+
+
+def _offer_freed(run: OpenRun) -> list[OpenRunSeat]:
+    """Offer free seats to those waiting, in line order, while the quotas allow (under the lock)."""
+    offered = []
+    hours = setting("waitlist_offer_hours")
+    waiting = db.session.scalars(
+        select(OpenRunSeat)
+        .where(OpenRunSeat.run_id == run.id, OpenRunSeat.status == "waitlisted")
+        .order_by(OpenRunSeat.waitlisted_at, OpenRunSeat.id)
+    ).all()
+    for seat in waiting:
+        if held_seats(run.id) >= run.seats:
+            break
+        quota = db.session.get(OpenRunQuota, seat.quota_id) if seat.quota_id else None
+        if quota is not None and held_seats(run.id, quota.id) >= quota.seats:
+            continue
+        seat.status = "offered"
+        seat.offer_expires_at = utcnow() + timedelta(hours=hours)
+        db.session.flush()
+        notify(
+            [seat.user],
+            _("候补名额：%(run)s 有空位了，请在 %(hours)s 小时内确认", run=run.title, hours=hours),
+            "",
+            f"/runs/{run.id}",
+        )
+        queue_sms(
+            seat.user.phone or "",
+            _(
+                "【环线培训门户】%(run)s 有空位了，请在 %(hours)s 小时内登录确认。",
+                run=run.title,
+                hours=hours,
+            ),
+        )
+        offered.append(seat)
+    return offered
+
+
+def _seat_for(run: OpenRun, seat_id: int) -> OpenRunSeat:
+    seat = db.session.get(OpenRunSeat, seat_id)
+    if seat is None or seat.run_id != run.id:
+        raise NotFound(_("没有找到该报名。"))
+    return seat
+
+
+def may_change_seat(run: OpenRun, seat: OpenRunSeat, actor: Any) -> bool:
+    if actor is None or not getattr(actor, "is_authenticated", False) or actor.id is None:
+        return False
+    return actor.id in (seat.user_id, seat.booked_by_id) or can_manage(run, actor)
+
+
+def cancel_seat(run_id: int, seat_id: int, actor: Any) -> None:
+    """Give up a seat (or a place in line); the seat is offered to the next in line at once."""
+    run = lock_run(run_id)
+    try:
+        seat = _seat_for(run, seat_id)
+        if not may_change_seat(run, seat, actor):
+            raise NotFound(_("没有找到该报名。"))
+        if seat.status == "cancelled":
+            raise ServiceError(_("该报名已取消。"))
+        if not can_manage(run, actor) and today() > run.cancel_deadline and seat.status == "booked":
+            raise ServiceError(
+                _(
+                    "已过取消截止日期（%(day)s），请联系发布单位。",
+                    day=run.cancel_deadline.isoformat(),
+                )
+            )
+        was = seat.status
+        seat.status = "cancelled"
+        seat.cancelled_at = utcnow()
+        seat.offer_expires_at = None
+        db.session.flush()
+        if was in SEAT_HOLDING and run.status == "open":
+            _offer_freed(run)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def accept_offer(run_id: int, seat_id: int, actor: Any) -> None:
+    """Take the seat offered from the waiting list before the offer expires. Commits."""
+    run = lock_run(run_id)
+    try:
+        seat = _seat_for(run, seat_id)
+        if (
+            not may_change_seat(run, seat, actor)
+            or can_manage(run, actor)
+            and actor.id
+            not in (
+                seat.user_id,
+                seat.booked_by_id,
+            )
+        ):
+            raise NotFound(_("没有找到该报名。"))
+        if seat.status != "offered":
+            raise ServiceError(_("没有待确认的候补名额。"))
+        if seat.offer_expires_at is not None and seat.offer_expires_at < utcnow():
+            raise ServiceError(_("候补名额已过期。"))
+        seat.status = "booked"
+        seat.offer_expires_at = None
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def expire_offers(now: datetime | None = None) -> int:
+    """Offers past their time are cancelled and offered on; each claimed once. Commits."""
+    now = now or utcnow()
+    run_ids = sorted(
+        set(
+            db.session.scalars(
+                select(OpenRunSeat.run_id).where(
+                    OpenRunSeat.status == "offered", OpenRunSeat.offer_expires_at < now
+                )
+            )
+        )
+    )
+    expired = 0
+    for run_id in run_ids:
+        run = lock_run(run_id)
+        try:
+            claimed = db.session.execute(
+                update(OpenRunSeat)
+                .where(
+                    OpenRunSeat.run_id == run_id,
+                    OpenRunSeat.status == "offered",
+                    OpenRunSeat.offer_expires_at < now,
+                )
+                .values(status="cancelled", cancelled_at=now)
+            ).rowcount
+            expired += claimed
+            db.session.expire_all()
+            if claimed and run.status == "open":
+                _offer_freed(run)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return expired
+
+
+# ---------------------------------------------------------------- the deadline
+
+
+def cancel_run(run_id: int, actor: Any, reason: str = "") -> None:
+    """The publisher (or the office) calls a run off: seats cancelled, everyone told. Commits."""
+    run = get_managed_run(run_id, actor)
+    if run.status != "open":
+        raise ServiceError(_("该班次已%(status)s。", status=run.status_label))
+    _close(run_id, "cancelled", reason or _("发布单位取消了该班次。"), actor)
+
+
+def _close(run_id: int, outcome: str, reason: str, actor: Any) -> bool:
+    """Claim an open run and close it as ``outcome``; False if another process already did."""
+    run = lock_run(run_id)
+    try:
+        claimed = db.session.execute(
+            update(OpenRun)
+            .where(OpenRun.id == run_id, OpenRun.status == "open", OpenRun.processed_at.is_(None))
+            .values(status=outcome, processed_at=utcnow())
+        ).rowcount
+        if not claimed:
+            db.session.rollback()
+            return False
+        db.session.refresh(run)
+        seats = seats_of(run)
+        booked = [s for s in seats if s.status == "booked"]
+        training_class = run.training_class
+        if outcome == "confirmed":
+            for seat in booked:
+                user = seat.user
+                values = roster.TraineeValues(
+                    name=seat.name, phone=user.phone or "", unit=seat.unit
+                )
+                if not db.session.scalar(
+                    select(RosterEntry.id).where(
+                        RosterEntry.class_id == training_class.id, RosterEntry.user_id == user.id
+                    )
+                ):
+                    entry = RosterEntry(
+                        class_id=training_class.id,
+                        user_id=user.id,
+                        phone=user.phone or "",
+                        source="open_run",
+                    )
+                    roster.apply_values(entry, values)
+                    db.session.add(entry)
+            subject = _("开放班次已成班：%(run)s", run=run.title)
+            body = _("%(day)s 开班，请按时参加。行程见“我的”页面。", day=run.starts_on.isoformat())
+        else:
+            subject = _("开放班次已取消：%(run)s", run=run.title)
+            body = reason
+            training_class.cancelled = True
+        for seat in seats:
+            if (seat.status != "booked" or outcome == "cancelled") and seat.status != "cancelled":
+                seat.status = "cancelled"
+                seat.cancelled_at = utcnow()
+                seat.offer_expires_at = None
+        people = [s.user for s in booked]
+        notify(people, subject, body, f"/runs/{run.id}")
+        for user in people:
+            queue_sms(user.phone or "", f"【环线培训门户】{subject}。{body}")
+        notify([run.publisher], subject, body, f"/runs/{run.id}/manage")
+        record(actor, f"open_run.{outcome}", run.title, booked=len(booked))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if outcome == "cancelled":
+        release_booking(run_id)
+    return True
+
+
+def release_booking(run_id: int) -> None:
+    """Cancel the scheduling booking of a cancelled run (idempotent: retried by the job)."""
+    run = db.session.get(OpenRun, run_id)
+    booking = run.booking if run is not None else None
+    if booking is None or booking.status == "cancelled":
+        return
+    cancel_booking(booking, SYSTEM, _("开放班次未成班，取消预约。"))
+
+
+@dataclass
+class Processed:
+    confirmed: list[int]
+    cancelled: list[int]
+    offers_expired: int
+    electives_placed: int
+
+
+def process_open_runs(on: date | None = None) -> Processed:
+    """The deadline job: close every open run whose booking deadline has passed. Commits.
+
+    Safe to run on several servers at once: ``_close`` claims each run with a conditional
+    UPDATE (… WHERE status = 'open') under the run's lock and checks the row count.
+    """
+    from portal.trainees import electives
+
+    on = on or today()
+    expired = expire_offers()
+    due = db.session.scalars(
+        select(OpenRun.id)
+        .where(OpenRun.status == "open", OpenRun.booking_deadline < on)
+        .order_by(OpenRun.id)
+    ).all()
+    done = Processed([], [], expired, 0)
+    for run_id in due:
+        count = held_booked(run_id)
+        run = db.session.get(OpenRun, run_id)
+        outcome = "confirmed" if count >= run.min_participants else "cancelled"
+        reason = _(
+            "报名 %(count)s 人，未达到成班人数 %(min)s 人，班次取消。",
+            count=count,
+            min=run.min_participants,
+        )
+        if _close(run_id, outcome, reason, SYSTEM):
+            (done.confirmed if outcome == "confirmed" else done.cancelled).append(run_id)
+    # Cancelled runs whose booking a failed earlier run could not release.
+    for run_id in db.session.scalars(
+        select(OpenRun.id)
+        .join(Booking, Booking.id == OpenRun.booking_id)
+        .where(and_(OpenRun.status == "cancelled", Booking.status != "cancelled"))
+    ).all():
+        release_booking(run_id)
+    done.electives_placed = electives.place_due()
+    return done
+
+
+def held_booked(run_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OpenRunSeat)
+        .where(OpenRunSeat.run_id == run_id, OpenRunSeat.status == "booked")
+    )
+
+
+def units_summary(run: OpenRun) -> list[tuple[str, int, int | None]]:
+    """(unit, seats held, quota or None) per unit of the run."""
+    counts: dict[str, int] = {}
+    for seat in seats_of(run):
+        if seat.status in SEAT_HOLDING:
+            counts[seat.unit or "—"] = counts.get(seat.unit or "—", 0) + 1
+    rows = [(q.unit_name, counts.pop(q.unit_name, 0), q.seats) for q in run.quotas]
+    rows.extend((unit, n, None) for unit, n in sorted(counts.items()))
+    return rows
+
+
+def seat_rows(seats: Sequence[OpenRunSeat]) -> list[OpenRunSeat]:
+    return [s for s in seats if s.status != "cancelled"]
