@@ -52,6 +52,8 @@ ACTION_LABELS: dict[str, Any] = {
     "roster.notice": _l("发布班级通知"),
     "roster.share_reset": _l("重置日程共享链接"),
     "open_run.publish": _l("发布开放班次"),
+    "open_run.confirmed": _l("开放班次成班"),
+    "open_run.cancelled": _l("开放班次未成班取消"),
     "elective.create": _l("设置选学"),
     # route templates
     "route.create": _l("新建环线线路"),

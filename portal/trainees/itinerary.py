@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from portal.catalog.models import CourseMaterial, TeachingSite
 from portal.extensions import db
-from portal.scheduling.calendar_views import ITINERARY_TEMPLATE_STOPS
+from portal.maps.geo import navigation_links
+from portal.scheduling.itinerary import TEMPLATE_STOPS
 from portal.scheduling.models import HOLDING, STOP_KINDS, Booking, Reservation, TrainingClass
 from portal.timeutil import LOCAL_TZ
 from portal.trainees.models import Elective, ElectiveChoice, ElectiveOption, RosterEntry
@@ -47,13 +48,9 @@ class Stop:
 
 
 def nav_url(site: TeachingSite) -> str:
-    """A navigation link (高德地图) to the site, from its WGS-84 coordinates or its address."""
-    name = quote(site.name)
+    """A navigation link (高德地图, GCJ-02) to the site, from its coordinates or its address."""
     if site.latitude is not None and site.longitude is not None:
-        return (
-            f"https://uri.amap.com/marker?position={site.longitude},{site.latitude}"
-            f"&name={name}&coordinate=wgs84&callnative=1"
-        )
+        return navigation_links(site.latitude, site.longitude, site.name, site.address or "")[0].url
     if site.address:
         return f"https://uri.amap.com/search?keyword={quote(site.address)}&callnative=1"
     return ""
@@ -163,7 +160,7 @@ def class_stops(training_class: TrainingClass, entry: RosterEntry | None = None)
                         pending_choice=True,
                     )
                 )
-    for row in db.session.execute(ITINERARY_TEMPLATE_STOPS, {"class_id": training_class.id}):
+    for row in db.session.execute(TEMPLATE_STOPS, {"class_id": training_class.id}):
         day = row.start_date + timedelta(days=row.day - 1)
         starts = datetime.combine(day, row.starts, tzinfo=LOCAL_TZ)
         stops.append(

@@ -30,6 +30,8 @@ def recorded_audit_keys() -> set[str]:
         for key in re.findall(r'"([a-z_]+\.[a-z_{}]+)"', argument):
             if "{status}" in key:
                 keys.update(key.replace("{status}", status) for status in TEMPLATE_STATUSES)
+            elif "{outcome}" in key:  # an open run at its deadline
+                keys.update(key.replace("{outcome}", end) for end in ("confirmed", "cancelled"))
             else:
                 keys.add(key)
     return keys
