@@ -97,10 +97,28 @@ class EventTypeSpec:
 
 
 @dataclass(frozen=True)
+class Squad:
+    """One squad (小组) of a class that visits a site in turn: its number, window and size.
+
+    Times are aware datetimes in Asia/Shanghai.
+    """
+
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    size: int
+
+
+@dataclass(frozen=True)
 class ReservationRequest:
     """One stop that a class asks for, as the member's rules see it.
 
     Times are aware datetimes in Asia/Shanghai: rules speak of local days and hours.
+    ``starts_at``/``ends_at`` span the whole stop (every squad); ``group_size`` is the whole
+    class. A class split into squads visits one squad after another: ``squads`` holds each
+    squad's window and size (one entry when the class is not split). ``class_name`` is
+    ``""`` when the portal tries dates for its date suggestions rather than a real class.
+    ``groups_already_that_day`` counts the other bookings at the site on that local day.
     """
 
     site_id: int
@@ -111,6 +129,17 @@ class ReservationRequest:
     guide_requested: bool = False
     class_name: str = ""
     groups_already_that_day: int = 0
+    squads: tuple[Squad, ...] = ()
+
+    @property
+    def squad_count(self) -> int:
+        """How many squads visit in turn (1 when the class is not split)."""
+        return max(1, len(self.squads))
+
+    @property
+    def largest_squad(self) -> int:
+        """The size of the largest squad (the whole class when it is not split)."""
+        return max((s.size for s in self.squads), default=self.group_size)
 
 
 @dataclass(frozen=True)
