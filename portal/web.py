@@ -42,7 +42,7 @@ ERROR_HINTS = {
 
 @login_manager.user_loader
 def _load_user(session_id: str):
-    from portal.auth.services import load_session_user
+    from portal.auth.sessions import load_session_user
 
     return load_session_user(session_id)
 
