@@ -89,6 +89,7 @@ IGNORED = frozenset(
         "messages",
         "outbox_emails",
         "cache_generations",
+        "plugin_errors",
     }
 )
 

@@ -143,6 +143,44 @@ class ReservationRequest:
 
 
 @dataclass(frozen=True)
+class NavAudience:
+    """A kind of user a menu is built for, given to ``portal_nav_items`` as ``user``.
+
+    Menus are asked once per kind of user at ``flask portal sync`` and kept, not once per
+    page: anonymous visitors (``role`` ``""``), each role, and the member staff of each
+    member (``member_id`` and ``member_key`` set for ``member_admin`` / ``member_staff``).
+    It answers the questions a menu asks of a user: ``is_authenticated``, ``role``,
+    ``is_office``, ``is_member_user``, ``member_key``.
+    """
+
+    role: str = ""
+    member_id: int | None = None
+    member_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.member_id is not None:
+            return f"{self.role}:{self.member_id}"
+        return self.role or "anonymous"
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.role)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return not self.role
+
+    @property
+    def is_office(self) -> bool:
+        return self.role == "office"
+
+    @property
+    def is_member_user(self) -> bool:
+        return self.role in ("member_admin", "member_staff")
+
+
+@dataclass(frozen=True)
 class NavItem:
     label: str
     url: str
