@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -101,6 +102,17 @@ def test_hook_portal_institution(sixth):
         "0875-1",
     )
     assert sixth.plugin == "sixth"
+
+
+def test_the_home_page_names_the_members_that_take_part(sixth, client):
+    from portal import plugins
+
+    lead = re.search(r'data-testid="founders">([^<]*)<', client.get("/").get_data(as_text=True))[1]
+    assert "六号" in lead  # a member that joins is named, from the data
+    plugins.set_enabled("sixth", False, by="test")
+    db.session.commit()
+    lead = re.search(r'data-testid="founders">([^<]*)<', client.get("/").get_data(as_text=True))[1]
+    assert "六号" not in lead
 
 
 def test_hook_portal_teaching_sites(sixth):
