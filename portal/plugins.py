@@ -222,8 +222,12 @@ def one_state_read() -> Iterator[None]:
     """Outside a request, read the plugins' enabled state once for the whole block.
 
     For one service call that asks many times (checking a long route from the CLI or a
-    worker thread); inside a request the state is read once per request anyway.
+    worker thread); inside a request the state is read once per request anyway. A block
+    inside another shares the outer block's read (the date search checks many plans).
     """
+    if _state_read.get() is not None:
+        yield
+        return
     token = _state_read.set({})
     try:
         yield

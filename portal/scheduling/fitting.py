@@ -595,6 +595,7 @@ def _check_stop(
     return problems, request
 
 
+@plugins.one_state_read()
 def suggest_dates(
     plan: Sequence[PlannedStop],
     group_size: int,

@@ -87,6 +87,20 @@ def test_a_move_stays_within_the_class_and_the_years_the_portal_holds(demo):
     assert db.session.get(Booking, booking.id).start_date == klass.ends_on
 
 
+def test_moving_a_class_split_into_squads_keeps_its_squads(demo):
+    klass = new_class(50, days=3)  # 和顺图书馆 holds 40: two squads of 25, one after the other
+    day = klass.starts_on
+    plan = [stop("heshun_library", at(day, 10), 60, squads=2)]
+    booking = book(klass, plan, user("organizer"))
+    move_booking(booking, day + timedelta(days=1), user("organizer"))
+    db.session.expire_all()
+    moved = db.session.get(Booking, booking.id)
+    assert sorted((r.squad, r.group_size, r.starts_at) for r in moved.reservations) == [
+        (1, 25, at(day + timedelta(days=1), 10)),
+        (2, 25, at(day + timedelta(days=1), 11)),
+    ]
+
+
 def test_a_template_on_an_impossible_date_is_a_message_not_an_overflow(demo):
     for day in (date(9999, 12, 31), date(1, 1, 1)):
         with pytest.raises(ValidationFailed, match="2000 年至 2100 年"):
@@ -245,3 +259,36 @@ def test_the_availability_api_refuses_dates_outside_the_years(demo, client, boun
     )
     assert response.status_code == 400
     assert CHINESE.search(str(response.get_json()))
+
+
+# ---------------------------------------------------------------- what a refusal costs
+
+
+def test_the_date_search_costs_the_same_queries_however_wide_its_window(demo):
+    """A refused booking searches other dates: a few queries, not one per date tried."""
+    from sqlalchemy import event
+
+    from portal.scheduling.settings import set_setting
+
+    monday = future_weekday(1, 40)
+    plan = plan_from_template(template(ONE_DAY), monday)
+    for week in (-1, 1):  # bookings in the window, so that there is something to read
+        day = monday + timedelta(days=7 * week + 1)
+        book(
+            new_class(20, start=day), plan_from_template(template(ONE_DAY), day), user("organizer")
+        )
+
+    def queries(within_days: int) -> int:
+        set_setting("suggest_within_days", within_days, user("office"))
+        db.session.commit()
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            found = suggest_dates(plan, 20, limit=1000)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert found  # every date was tried: none is the limit
+        return len(statements)
+
+    assert queries(7) == queries(30) == queries(60)
