@@ -134,7 +134,7 @@ def plan_from_template(
     template: RouteTemplate, start: date, squads: dict[int, int] | None = None
 ) -> list[PlannedStop]:
     """The template's stops on real dates from ``start`` (day 1), with squads per stop index."""
-    if not within_range(start) or not within_range(start + timedelta(days=template.days)):
+    if not within_range(start) or not within_range(start + timedelta(days=template.days - 1)):
         raise ValidationFailed({"start_date": _("日期须在 2000 年至 2100 年之间。")})
     plan = []
     for index, stop in enumerate(template.stops):
