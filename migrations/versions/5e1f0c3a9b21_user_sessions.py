@@ -1,6 +1,6 @@
 """user sessions: one row per login, so that logging out ends that login on the server
 
-Revision ID: b7c8d9e0f1a2
+Revision ID: 5e1f0c3a9b21
 Revises: a5b6c7d8e9f0
 Create Date: 2026-12-06 21:00:00
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'b7c8d9e0f1a2'
+revision = '5e1f0c3a9b21'
 down_revision = 'a5b6c7d8e9f0'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """plugin errors and parts: a short fault history per plugin; menus and site fields kept at sync
 
-Revision ID: c8d9e0f1a2b3
-Revises: b7c8d9e0f1a2
+Revision ID: 6f2a1d4b0c32
+Revises: 5e1f0c3a9b21
 Create Date: 2026-12-06 22:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'c8d9e0f1a2b3'
-down_revision = 'b7c8d9e0f1a2'
+revision = '6f2a1d4b0c32'
+down_revision = '5e1f0c3a9b21'
 branch_labels = None
 depends_on = None
 
