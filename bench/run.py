@@ -8,7 +8,9 @@ For each database: a fresh database, ``flask db upgrade``, the consortium of
   the availability API and the class itinerary PDF;
 * in-process timings through the service layer (each call in a fresh session, as a request
   would be): checking the 5-day route (plan_from_template + check_plan), booking the one-day
-  route (book), a member confirming a pending reservation (decide);
+  route (book), a refused booking with the page's date search (book refusing the route on
+  a Monday, then suggest_dates over the class's days), a member confirming a pending
+  reservation (decide);
 * on PostgreSQL only, the booking burst: 1,000 attempts released at once through book(),
   from 2 × cores + 1 processes as gunicorn's workers would serve them (each with its own
   engine and pool), on windows of 10 sites drawn so that about nine attempts in ten can fit
@@ -287,7 +289,13 @@ def in_process(app, rng: random.Random) -> dict[str, Any]:
     from portal.extensions import db
     from portal.members.models import Member
     from portal.scheduling.booking import book, decide
-    from portal.scheduling.fitting import BookingRefused, check_plan, plan_from_template
+    from portal.scheduling.classes import class_window
+    from portal.scheduling.fitting import (
+        BookingRefused,
+        check_plan,
+        plan_from_template,
+        suggest_dates,
+    )
     from portal.scheduling.models import Reservation, RouteTemplate, TrainingClass
     from portal.timeutil import LOCAL_TZ
 
@@ -372,6 +380,60 @@ def in_process(app, rng: random.Random) -> dict[str, Any]:
             db.session.remove()
             context.pop()
         results["book"] = percentiles(times) | {"booked": booked, "refused": len(days) - booked}
+
+        # Refused bookings as the booking page answers them: book() refuses the one-day route
+        # on a Monday (杨善洲干部学院 is closed), then the page searches the class's days
+        # around it for dates on which the whole route fits (suggest_dates).
+        mondays = [today + timedelta(days=rng.randint(15, 360)) for _ in range(60)]
+        mondays = [day - timedelta(days=day.weekday()) for day in mondays]
+        refused_ids = list(
+            db.session.scalars(
+                insert(TrainingClass).returning(TrainingClass.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "name": f"压测改期班{i}",
+                        "kind": "main",
+                        "origin": "province",
+                        "sending_unit": "某州委组织部",
+                        "size": 30,
+                        "starts_on": day - timedelta(days=3),
+                        "ends_on": day + timedelta(days=3),
+                        "theme": "乡村振兴",
+                        "contact_name": "压测",
+                        "contact_phone": "13800000000",
+                        "organizer_id": organizer,
+                    }
+                    for i, day in enumerate(mondays)
+                ],
+            )
+        )
+        db.session.commit()
+        times, queries, refused, suggested = [], [], 0, 0
+        for class_id, day in zip(refused_ids, mondays, strict=True):
+            context = app.test_request_context()
+            context.push()
+            actor = db.session.get(User, organizer)
+            training_class = db.session.get(TrainingClass, class_id)
+            template = db.session.get(RouteTemplate, one)
+            seen, stop = count_queries()
+            began = time.perf_counter()
+            plan = plan_from_template(template, day)
+            try:
+                book(training_class, plan, actor, template=template)
+            except BookingRefused:
+                refused += 1
+                dates = suggest_dates(plan, 30, within=class_window(training_class))
+                suggested += bool(dates)
+            times.append((time.perf_counter() - began) * 1000)
+            stop()
+            queries.append(seen[0])
+            db.session.remove()
+            context.pop()
+        results["refused"] = percentiles(times) | {
+            "refused": refused,
+            "suggested": suggested,
+            "queries": f"{min(queries)}–{max(queries)}",
+        }
 
         # Members confirming 60 pending reservations of their sites.
         pending = db.session.execute(
@@ -841,6 +903,7 @@ def markdown(report: dict[str, Any]) -> str:
         "plan_from_template": ("build the 5-day plan (plan_from_template)", lambda r: f"{r['queries']} queries"),
         "check_plan": ("check the 5-day plan (check_plan, 11 stops)", lambda r: f"{r['fits']} fit; {r['queries']} queries"),
         "book": ("book the one-day route", lambda r: f"{r['booked']} booked, {r['refused']} refused"),
+        "refused": ("a refused booking and its date suggestions", lambda r: f"{r['refused']} refused, {r['suggested']} with dates; {r['queries']} queries"),
         "decide": ("member confirms a reservation", lambda r: f"{r['confirmed']} confirmed, {r['refused']} refused"),
     }  # fmt: skip
     for key, (label, outcome) in labels.items():

@@ -19,3 +19,7 @@
 
 # SECRET_KEY is generated into instance/secret_key on first run; set it here only to share
 # one key between several app servers.
+
+# The domain in the UIDs of calendar feeds (bookings, meetings, events), e.g. the public
+# host name; without it UIDs carry no domain. Never taken from the request:
+# CALENDAR_UID_DOMAIN = "huanxian.example.org"

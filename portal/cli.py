@@ -86,9 +86,12 @@ def plugins_cli() -> None:
 @plugins_cli.command("list")
 @with_appcontext
 def plugins_list() -> None:
-    """Every installed plugin: version, institution, state, contributions, last error."""
+    """Every installed plugin: version, institution, state, contributions, recent errors."""
     from portal.members.services import plugin_overview
 
+    for refused in plugins.refused_plugins():
+        click.echo(f"{refused.name} {refused.version or '-'}  REFUSED (not loaded)")
+        click.echo(f"  why: {refused.reason}")
     for row in plugin_overview():
         c = row.counts
         click.echo(
@@ -98,11 +101,11 @@ def plugins_list() -> None:
             f"event_types={c['event_types']}"
         )
         click.echo(f"  hooks: {', '.join(row.hooks)}")
-        if row.state.last_error:
-            when = row.state.last_error_at.isoformat() if row.state.last_error_at else ""
-            click.echo(
-                f"  last error ({row.state.last_error_hook}, {when}): {row.state.last_error}"
-            )
+        if row.errors:
+            click.echo(f"  last errors ({len(row.errors)}, newest first):")
+            for fault in row.errors[:5]:
+                when = fault.created_at.isoformat(timespec="seconds")
+                click.echo(f"    {when} {fault.hook}: {fault.error[:300]}")
 
 
 def _toggle(name: str, enabled: bool) -> None:

@@ -53,6 +53,9 @@ class Defaults:
     PLUGIN_HOOK_TIMEOUT = 5.0
     PLUGIN_TIMEOUT_COOLDOWN = 60.0
     WTF_CSRF_TIME_LIMIT = None
+    # The domain in the UIDs of calendar feeds (e.g. "portal.example.org"), the same however
+    # the feed is fetched; None: UIDs without a domain. Never taken from the request.
+    CALENDAR_UID_DOMAIN = None
     # The page cache of anonymous reads of public pages (portal/pagecache.py): never stale,
     # since a change to the data moves the keys. In Redis, shared by every worker and server,
     # when CACHE_REDIS_URL (or REDIS_URL) is set, e.g. "redis://127.0.0.1:6379/0"; else in

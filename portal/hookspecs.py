@@ -14,7 +14,6 @@ import pluggy
 if TYPE_CHECKING:
     from flask import Blueprint
 
-    from portal.auth.models import User
     from portal.catalog.models import TeachingSite
     from portal.scheduling.models import Booking
     from portal.specs import (
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
         EventFieldSpec,
         EventTypeSpec,
         InstitutionSpec,
+        NavAudience,
         NavItem,
         ReservationRequest,
         SiteSpec,
@@ -110,10 +110,14 @@ def portal_event_types() -> list[EventTypeSpec]:
 def portal_validate_reservation(reservation: ReservationRequest, site: TeachingSite) -> list[str]:
     """Judge a reservation of one of this member's sites by the member's own rules.
 
-    The core calls it only on the plugin that owns ``site``. ``reservation`` is a
-    :class:`portal.specs.ReservationRequest` (site, local start and end, group size, guide
-    requested, when it was asked). Return a list of problems in words a user understands
-    (Simplified Chinese); an empty list means the member's rules allow it.
+    The core calls it only on the plugin that owns ``site``: for every stop a class asks
+    for (checking, booking, moving), and for every date the portal tries when it suggests
+    other dates (then ``reservation.class_name`` is ``""``). ``reservation`` is a
+    :class:`portal.specs.ReservationRequest` (site, local start and end of the whole stop,
+    the class's ``group_size``, guide requested, when it was asked, the other groups already
+    booked at the site that local day, and ``squads``: each squad's window and size when the
+    class is split to visit in turn, one entry otherwise). Return a list of problems in words
+    a user understands (Simplified Chinese); an empty list means the member's rules allow it.
 
     Example::
 
@@ -121,6 +125,8 @@ def portal_validate_reservation(reservation: ReservationRequest, site: TeachingS
         def portal_validate_reservation(reservation, site):
             if reservation.starts_at.isoweekday() == 1:
                 return [f"{site.name}每周一闭馆。"]
+            if reservation.largest_squad > 30:
+                return [f"{site.name}每批不超过 30 人，请分成小组。"]
             return []
     """
 
@@ -147,9 +153,10 @@ def portal_booking_changed(booking: Booking, old_status: str, new_status: str) -
 def portal_site_detail_fields(site: TeachingSite) -> list[DetailField]:
     """Add labelled values of the member's own to a teaching site's page.
 
-    Called on every enabled plugin for every site page; return ``DetailField`` items (shown
-    as escaped text under the heading of your member's short name), or ``[]`` for sites that
-    are not yours. Keep it fast: it runs on each page view.
+    Asked at ``flask portal sync`` (and the plugins page's sync button) once per site, of
+    every enabled plugin, and kept: pages show what was answered then and never wait for
+    the plugin. Return ``DetailField`` items (shown as escaped text under the heading of
+    your member's short name), or ``[]`` for sites that are not yours.
 
     Example::
 
@@ -165,11 +172,14 @@ def portal_site_detail_fields(site: TeachingSite) -> list[DetailField]:
 def portal_blueprints() -> list[Blueprint]:
     """Return Flask blueprints with the member's own pages.
 
-    They are registered at start-up; while the plugin is disabled they answer 404.
+    They are registered at start-up; while the plugin is disabled they answer 404. A
+    blueprint with templates needs ``template_folder=`` and the templates shipped as
+    package data.
 
     Example::
 
-        bp = Blueprint("party_school", __name__, url_prefix="/m/party-school")
+        bp = Blueprint("party_school", __name__, url_prefix="/m/party-school",
+                       template_folder="templates")
 
         @hookimpl
         def portal_blueprints():
@@ -178,14 +188,20 @@ def portal_blueprints() -> list[Blueprint]:
 
 
 @hookspec
-def portal_nav_items(user: User) -> list[NavItem]:
-    """Return menu entries (``NavItem``) to show to ``user`` (may be anonymous).
+def portal_nav_items(user: NavAudience) -> list[NavItem]:
+    """Return menu entries (:class:`portal.specs.NavItem`) for a kind of user.
+
+    Asked at ``flask portal sync`` once per kind of user and kept, never on a page view:
+    ``user`` is a :class:`portal.specs.NavAudience` (``is_authenticated``, ``role``,
+    ``is_office``, ``is_member_user``, ``member_key``), not a person.
 
     Example::
 
         @hookimpl
         def portal_nav_items(user):
-            return [NavItem(label="党校简介", url="/m/party-school/")]
+            if user.is_member_user and user.member_key == "party_school":
+                return [NavItem(label="党校简介", url="/m/party-school/")]
+            return []
     """
 
 

@@ -82,7 +82,16 @@ TABLE_AREAS: dict[str, tuple[str, ...]] = {
     "teacher_unavailability": (SCHEDULE,),
 }
 IGNORED = frozenset(
-    {"users", "api_tokens", "audit_entries", "messages", "outbox_emails", "cache_generations"}
+    {
+        "users",
+        "user_sessions",
+        "api_tokens",
+        "audit_entries",
+        "messages",
+        "outbox_emails",
+        "cache_generations",
+        "plugin_errors",
+    }
 )
 
 # Session keys a cached page may leave changed: the CSRF token it creates (filled in per

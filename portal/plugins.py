@@ -1,14 +1,18 @@
 """The plugin manager: discovery, enable/disable, fault isolation and per-plugin hook calls.
 
-Plugins are found through the entry-point group ``portal.plugins``. Each hook is called
-plugin by plugin, so that one plugin that raises or returns garbage is caught, logged with
-its name and recorded for the office's plugins page while the others still answer.
+Plugins are found through the entry-point group ``portal.plugins``. A plugin that cannot be
+loaded (it fails to import, or pluggy refuses it: a misspelt hook, a wrong argument name)
+is refused alone, with the reason shown on the plugins page and by ``plugins list``; the
+portal and every other member go on. Each hook is called plugin by plugin, so that one
+plugin that raises or returns garbage is caught, logged with its name and recorded (a short
+history per plugin) for the office's plugins page while the others still answer.
 Enabled/disabled state lives in the database (``PluginState``) so every worker sees it.
 """
 
 from __future__ import annotations
 
 import contextvars
+import importlib.metadata
 import logging
 import signal
 import threading
@@ -22,15 +26,20 @@ from typing import Any
 
 import pluggy
 from flask import Blueprint, Flask, abort, current_app, g, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy.orm import Session
 
 from portal import hookspecs
 from portal.extensions import db
-from portal.members.models import PluginState
+from portal.members.models import PluginError, PluginState
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "portal.plugins"
+# Faults kept per plugin (the newest); older ones are deleted as new ones come.
+ERRORS_KEPT = 20
+# Faults recorded while the caller's transaction is open, written once it has ended.
+PENDING_ERRORS = "portal.plugins.pending_errors"
 # Outside a request, the enabled state kept for a one_state_read() block.
 _state_read: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "plugin_state_read", default=None
@@ -54,22 +63,93 @@ class InstalledPlugin:
     hooks: tuple[str, ...]
 
 
-def make_plugin_manager() -> pluggy.PluginManager:
-    """A plugin manager with every entry-point plugin loaded and checked against the specs."""
+@dataclass(frozen=True)
+class RefusedPlugin:
+    """A plugin found through its entry point that could not be loaded, and why."""
+
+    name: str
+    version: str
+    distribution: str
+    reason: str
+
+
+@dataclass
+class Discovery:
+    """What make_plugin_manager found: the manager, each plugin's distribution, the refused."""
+
+    pm: pluggy.PluginManager
+    distributions: dict[str, importlib.metadata.Distribution]
+    refused: dict[str, RefusedPlugin]
+
+
+def unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    """Hooks ``plugin`` implements that no spec declares (a misspelt name, say)."""
+    return sorted(
+        caller.name
+        for caller in pm.get_hookcallers(plugin) or []
+        if not caller.has_spec()
+        and any(i.plugin is plugin and not i.optionalhook for i in caller.get_hookimpls())
+    )
+
+
+def make_plugin_manager() -> Discovery:
+    """A plugin manager with every entry-point plugin that loads, checked against the specs.
+
+    Each plugin is loaded and registered on its own; one that fails to import, that pluggy
+    refuses (``PluginValidationError``: a wrong argument name) or that implements a hook no
+    spec declares is left out and kept in ``refused`` with the reason, loudly logged with its
+    name, while the others load as usual.
+    """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    # A plugin implementing a hook that does not exist fails loudly at start-up.
+    distributions: dict[str, importlib.metadata.Distribution] = {}
+    refused: dict[str, RefusedPlugin] = {}
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != ENTRY_POINT_GROUP or pm.has_plugin(ep.name) or ep.name in refused:
+                continue
+            plugin = None
+            try:
+                plugin = ep.load()
+                pm.register(plugin, name=ep.name)
+                unknown = unknown_hooks(pm, plugin)
+                if unknown:
+                    raise pluggy.PluginValidationError(
+                        plugin, f"未知的钩子 {'、'.join(unknown)}（拼写有误？）"
+                    )
+            except Exception as exc:
+                if plugin is not None and pm.is_registered(plugin):
+                    pm.unregister(plugin)
+                reason = "".join(traceback.format_exception_only(exc)).strip()
+                log.error("plugin %s refused: %s", ep.name, reason)
+                refused[ep.name] = RefusedPlugin(
+                    name=ep.name,
+                    version=dist.version or "",
+                    distribution=dist.metadata["name"] or "",
+                    reason=reason[-2000:],
+                )
+                continue
+            distributions[ep.name] = dist
+    # Whatever is left is valid: this only fails for a plugin registered by other means.
     pm.check_pending()
-    return pm
+    return Discovery(pm, distributions, refused)
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["portal.plugins"] = make_plugin_manager()
+    found = make_plugin_manager()
+    app.extensions["portal.plugins"] = found.pm
+    app.extensions["portal.plugin_distributions"] = found.distributions
+    app.extensions["portal.refused_plugins"] = found.refused
 
 
 def plugin_manager() -> pluggy.PluginManager:
     return current_app.extensions["portal.plugins"]
+
+
+def refused_plugins() -> list[RefusedPlugin]:
+    """Plugins found but not loaded, by name, with why."""
+    found = current_app.extensions.get("portal.refused_plugins", {})
+    return [found[name] for name in sorted(found)]
 
 
 def installed_plugins() -> list[InstalledPlugin]:
@@ -83,12 +163,12 @@ def installed_plugins() -> list[InstalledPlugin]:
     cached = current_app.extensions.get("portal.installed_plugins")
     if cached is not None and cached[0] == registered:
         return cached[1]
-    dists = {plugin: dist for plugin, dist in pm.list_plugin_distinfo()}
+    dists = current_app.extensions.get("portal.plugin_distributions", {})
     found = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue
-        dist = dists.get(plugin)
+        dist = dists.get(name)
         hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or []))
         found.append(
             InstalledPlugin(
@@ -142,8 +222,12 @@ def one_state_read() -> Iterator[None]:
     """Outside a request, read the plugins' enabled state once for the whole block.
 
     For one service call that asks many times (checking a long route from the CLI or a
-    worker thread); inside a request the state is read once per request anyway.
+    worker thread); inside a request the state is read once per request anyway. A block
+    inside another shares the outer block's read (the date search checks many plans).
     """
+    if _state_read.get() is not None:
+        yield
+        return
     token = _state_read.set({})
     try:
         yield
@@ -175,27 +259,74 @@ def set_enabled(name: str, enabled: bool, by: str) -> PluginState:
 
 
 def record_error(name: str, hook: str, error: str) -> None:
-    """Log a plugin's fault and keep it as that plugin's last error.
+    """Log a plugin's fault and keep it: in its short history and as its last error.
 
-    Written on a connection of its own, so the error is kept even when the caller's
-    transaction rolls back; a failure to record is logged and never raised.
+    Written on a connection of its own, so the fault is kept even when the caller's
+    transaction rolls back. While the caller's session is in a transaction the write waits
+    until that transaction has ended (committed or rolled back): on SQLite that transaction
+    may hold the database's write lock (``flask portal sync`` does), which a second
+    connection would wait for in vain ("database is locked"). A failure to record is logged
+    and never raised.
     """
     log.error("plugin %s: hook %s failed: %s", name, hook, error)
-    values = {"last_error": error[-4000:], "last_error_hook": hook, "last_error_at": utcnow()}
+    fault = {"plugin": name, "hook": hook[:64], "error": error[-4000:], "created_at": utcnow()}
+    session = db.session()
+    if session.in_transaction():
+        session.info.setdefault(PENDING_ERRORS, []).append(fault)
+    else:
+        _write_errors([fault])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _write_pending_errors(session: Session, transaction: Any) -> None:
+    """Write the faults recorded during a transaction once it is over (record_error)."""
+    if transaction.parent is None and (pending := session.info.pop(PENDING_ERRORS, None)):
+        _write_errors(pending)
+
+
+def _write_errors(faults: list[dict[str, Any]]) -> None:
     try:
         with db.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA busy_timeout=1000")
-            done = conn.execute(
-                update(PluginState).where(PluginState.name == name).values(**values)
-            )
-            if done.rowcount == 0:
+                conn.exec_driver_sql("PRAGMA busy_timeout=2000")
+            for fault in faults:
+                name = fault["plugin"]
+                conn.execute(insert(PluginError).values(**fault))
+                last = {
+                    "last_error": fault["error"],
+                    "last_error_hook": fault["hook"],
+                    "last_error_at": fault["created_at"],
+                }
+                done = conn.execute(
+                    update(PluginState).where(PluginState.name == name).values(**last)
+                )
+                if done.rowcount == 0:
+                    conn.execute(insert(PluginState).values(name=name, enabled=True, **last))
+                newest = (
+                    select(PluginError.id)
+                    .where(PluginError.plugin == name)
+                    .order_by(PluginError.id.desc())
+                    .limit(ERRORS_KEPT)
+                )
                 conn.execute(
-                    PluginState.__table__.insert().values(name=name, enabled=True, **values)
+                    delete(PluginError).where(
+                        PluginError.plugin == name, PluginError.id.not_in(newest.scalar_subquery())
+                    )
                 )
             conn.commit()
     except Exception:  # recording must never break the page that called the hook
-        log.exception("could not record the error of plugin %s", name)
+        log.exception("could not record the errors of plugins %s", {f["plugin"] for f in faults})
+
+
+def recent_errors(names: list[str] | None = None) -> dict[str, list[PluginError]]:
+    """Each plugin's kept faults, newest first."""
+    query = select(PluginError).order_by(PluginError.plugin, PluginError.id.desc())
+    if names is not None:
+        query = query.where(PluginError.plugin.in_(names))
+    found: dict[str, list[PluginError]] = {}
+    for fault in db.session.scalars(query):
+        found.setdefault(fault.plugin, []).append(fault)
+    return found
 
 
 def clear_error(name: str) -> None:

@@ -99,10 +99,28 @@ class EventTypeSpec:
 
 
 @dataclass(frozen=True)
+class Squad:
+    """One squad (小组) of a class that visits a site in turn: its number, window and size.
+
+    Times are aware datetimes in Asia/Shanghai.
+    """
+
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    size: int
+
+
+@dataclass(frozen=True)
 class ReservationRequest:
     """One stop that a class asks for, as the member's rules see it.
 
     Times are aware datetimes in Asia/Shanghai: rules speak of local days and hours.
+    ``starts_at``/``ends_at`` span the whole stop (every squad); ``group_size`` is the whole
+    class. A class split into squads visits one squad after another: ``squads`` holds each
+    squad's window and size (one entry when the class is not split). ``class_name`` is
+    ``""`` when the portal tries dates for its date suggestions rather than a real class.
+    ``groups_already_that_day`` counts the other bookings at the site on that local day.
     """
 
     site_id: int
@@ -113,6 +131,55 @@ class ReservationRequest:
     guide_requested: bool = False
     class_name: str = ""
     groups_already_that_day: int = 0
+    squads: tuple[Squad, ...] = ()
+
+    @property
+    def squad_count(self) -> int:
+        """How many squads visit in turn (1 when the class is not split)."""
+        return max(1, len(self.squads))
+
+    @property
+    def largest_squad(self) -> int:
+        """The size of the largest squad (the whole class when it is not split)."""
+        return max((s.size for s in self.squads), default=self.group_size)
+
+
+@dataclass(frozen=True)
+class NavAudience:
+    """A kind of user a menu is built for, given to ``portal_nav_items`` as ``user``.
+
+    Menus are asked once per kind of user at ``flask portal sync`` and kept, not once per
+    page: anonymous visitors (``role`` ``""``), each role, and the member staff of each
+    member (``member_id`` and ``member_key`` set for ``member_admin`` / ``member_staff``).
+    It answers the questions a menu asks of a user: ``is_authenticated``, ``role``,
+    ``is_office``, ``is_member_user``, ``member_key``.
+    """
+
+    role: str = ""
+    member_id: int | None = None
+    member_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.member_id is not None:
+            return f"{self.role}:{self.member_id}"
+        return self.role or "anonymous"
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.role)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return not self.role
+
+    @property
+    def is_office(self) -> bool:
+        return self.role == "office"
+
+    @property
+    def is_member_user(self) -> bool:
+        return self.role in ("member_admin", "member_staff")
 
 
 @dataclass(frozen=True)

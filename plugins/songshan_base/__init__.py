@@ -18,7 +18,7 @@ from portal.specs import (
 # Sites (by key) on the battlefield's trenches and trails: every group needs a guide there.
 BATTLEFIELD_SITE_KEYS = frozenset({"battlefield"})
 # The trails are narrow: a group larger than this must split into squads (about
-# SQUAD_SIZE trainees, each with its own guide) and book each squad separately.
+# SQUAD_SIZE trainees, each with its own guide) that walk them one after another.
 MAX_BATTLEFIELD_GROUP = 60
 SQUAD_SIZE = 20
 
@@ -252,10 +252,11 @@ def portal_validate_reservation(reservation: ReservationRequest, site) -> list[s
     problems = []
     if not reservation.guide_requested:
         problems.append(f"{site.name}现场教学须配备讲解员，请勾选“需要讲解员”。")
-    if reservation.group_size > MAX_BATTLEFIELD_GROUP:
+    # A class split into squads walks the trails squad by squad: each squad is judged.
+    if reservation.largest_squad > MAX_BATTLEFIELD_GROUP:
         problems.append(
             f"{site.name}山路狭窄，每批不超过{MAX_BATTLEFIELD_GROUP}人；"
-            f"本次{reservation.group_size}人，请分成每组约{SQUAD_SIZE}人的小组分别预约，"
+            f"本次{reservation.largest_squad}人，请分成每组约{SQUAD_SIZE}人的小组依次参观，"
             "每组配一名讲解员。"
         )
     return problems

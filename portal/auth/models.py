@@ -67,8 +67,12 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        # Flask-Login keeps this in the session and remember cookie; the version part
-        # makes every existing session invalid when it is bumped.
+        # Flask-Login keeps this in the session and remember cookie: the version part makes
+        # every existing session invalid when it is bumped; the login's token names its row
+        # in user_sessions, which logging out deletes (portal/auth/sessions.py).
+        token = getattr(self, "session_token", None)
+        if token:
+            return f"{self.id}:{self.session_version}:{token}"
         return f"{self.id}:{self.session_version}"
 
     @property
@@ -89,6 +93,22 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One login of a user (a browser's session and its remember cookie), kept on the server.
+
+    The cookie carries a random token; only its SHA-256 is stored. Logging out deletes the
+    row, so a cookie copied before is refused from then on, while the user's other
+    devices stay logged in.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(db.Model):

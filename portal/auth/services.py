@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.models import MEMBER_ROLES, ROLES, User
+from portal.auth.sessions import end_all_sessions
 from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db
 from portal.members.models import Member
@@ -61,17 +62,6 @@ def authenticate(username: str, password: str) -> User | None:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    return user
-
-
-def load_session_user(session_id: str) -> User | None:
-    """The user of a session or remember cookie, if its version still holds."""
-    user_id, _sep, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.active:
-        return None
     return user
 
 
@@ -151,6 +141,7 @@ def change_own_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1
+    end_all_sessions(user)
     record(user, "account.change_password", user.username)
 
 
@@ -163,6 +154,7 @@ def reset_password(user: User, new: str, actor: User) -> None:
     user.set_password(new)
     user.must_change_password = True
     user.session_version += 1
+    end_all_sessions(user)
     record(actor, "account.reset_password", user.username)
 
 
@@ -174,6 +166,7 @@ def set_active(user: User, active: bool, actor: User) -> None:
     if user.active != active:
         user.active = active
         user.session_version += 1
+        end_all_sessions(user)
         record(actor, "account.enable" if active else "account.disable", user.username)
 
 

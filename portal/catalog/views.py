@@ -14,7 +14,6 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
-from portal import plugins
 from portal.catalog import forms, photos, services, uploads
 from portal.catalog.models import (
     Course,
@@ -29,6 +28,7 @@ from portal.maps import geo
 from portal.maps import services as maps
 from portal.maps.drawing import render_svg
 from portal.members.models import Member
+from portal.members.parts import site_fields
 from portal.pagecache import CATALOGUE, cached_page
 from portal.scheduling.fitting import bookable_sites_query
 from portal.scheduling.models import RouteStop, RouteTemplate
@@ -223,15 +223,12 @@ def courses():
 
 
 def plugin_fields(site: TeachingSite) -> list[tuple[str, list[DetailField]]]:
-    """Fields plugins add to a site's page, grouped under each plugin's member."""
+    """Fields plugins added to a site's page at the last sync, under each plugin's member."""
+    kept = site_fields(site)
+    if not kept:
+        return []
     names = {m.plugin: m.short_name for m in db.session.scalars(select(Member))}
-    return [
-        (names.get(name, name), fields)
-        for name, fields in plugins.call_each(
-            "portal_site_detail_fields", check=plugins.list_of(DetailField), site=site
-        )
-        if fields
-    ]
+    return [(names.get(name, name), fields) for name, fields in kept if fields]
 
 
 def site_map_svg(site: TeachingSite) -> Markup | None:

@@ -16,6 +16,7 @@ from portal.events.access import is_office
 from portal.events.events import local_dt
 from portal.events.models import CATEGORIES, EventSession, JointEvent
 from portal.extensions import db
+from portal.ical import calendar_uid
 from portal.timeutil import LOCAL_TZ
 
 
@@ -93,10 +94,9 @@ def by_day(entries: Iterable[CalendarEntry]) -> dict[date, list[CalendarEntry]]:
 ICS_STATUS = {"published": "CONFIRMED", "cancelled": "CANCELLED", "draft": "TENTATIVE"}
 
 
-def build_ics(
-    entries: Iterable[CalendarEntry], *, name: str, host: str, now: datetime | None = None
-) -> bytes:
-    """An iCalendar feed of sessions; UIDs ``event-<id>-session-<n>@host`` never change."""
+def build_ics(entries: Iterable[CalendarEntry], *, name: str, now: datetime | None = None) -> bytes:
+    """An iCalendar feed of sessions; UIDs ``event-<id>-session-<n>`` (with the configured
+    domain, portal/ical.py) never change, whatever host the feed is fetched from."""
     import icalendar
 
     from portal.scheduling import calendars
@@ -113,7 +113,7 @@ def build_ics(
     cal.add("x-published-ttl", icalendar.vDuration(timedelta(hours=1)))
     for entry in entries:
         item = icalendar.Event()
-        item.add("uid", f"event-{entry.event_id}-session-{entry.number}@{host}")
+        item.add("uid", calendar_uid(f"event-{entry.event_id}-session-{entry.number}"))
         item.add("dtstamp", now)
         item.add("dtstart", entry.starts)
         item.add("dtend", entry.ends)

@@ -39,11 +39,16 @@ MAX_CAPACITY = 10000
 
 
 def event_types() -> list[EventType]:
-    """The kinds of joint event an event can be of (not retired), by member."""
+    """The kinds a new event can be of: not retired, of a member that takes part (its plugin
+    enabled), by member. A disabled member's kinds are not offered; its events stay."""
     return list(
         db.session.scalars(
             select(EventType)
-            .where(EventType.status != "retired")
+            .join(EventType.member)
+            .where(
+                EventType.status != "retired",
+                Member.plugin.in_(sorted(plugins.enabled_plugin_names())),
+            )
             .options(selectinload(EventType.member))
             .order_by(EventType.member_id, EventType.name, EventType.id)
         )
@@ -139,6 +144,15 @@ def create_event(actor: Any, event_type_id: Any, values: dict[str, Any]) -> Join
     event_type = db.session.get(EventType, event_type_id) if is_id(event_type_id) else None
     if event_type is None or event_type.status == "retired":
         raise ValidationFailed({"event_type_id": _("请选择活动类型。")})
+    if not plugins.is_enabled(event_type.member.plugin):
+        raise ValidationFailed(
+            {
+                "event_type_id": _(
+                    "%(member)s已暂停参与环线，暂不能新建该类型的活动。",
+                    member=event_type.member.short_name,
+                )
+            }
+        )
     values = validate_event(values, field_specs(event_type))
     event = JointEvent(
         event_type=event_type,

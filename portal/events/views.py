@@ -251,7 +251,7 @@ def feed():
     """The consortium's joint events for calendar apps: published events only, for everyone."""
     now = datetime.now(LOCAL_TZ)
     entries = calendar_entries(None, now - FEED_PAST, now + FEED_AHEAD)
-    body = build_ics(entries, name=_("环线联动活动"), host=request.host)
+    body = build_ics(entries, name=_("环线联动活动"))
     return ics_response(body, "events.ics")
 
 
@@ -261,7 +261,7 @@ def event_feed(event_id: int):
     if event.published_at is None:
         abort(404)
     entries = calendar_entries(None, event_id=event.id)
-    body = build_ics(entries, name=event.title, host=request.host)
+    body = build_ics(entries, name=event.title)
     return ics_response(body, f"event-{event.id}.ics")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import (
     Blueprint,
     abort,
@@ -12,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -31,8 +33,16 @@ def index():
         )
         for label, model in (("sites", TeachingSite), ("teachers", Teacher), ("courses", Course))
     }
+    members = members_with_state()
     return render_template(
-        "home/index.html", members=members_with_state(), counts=counts, user=current_user
+        "home/index.html",
+        members=members,
+        # The members taking part, from the data: a member that joins appears here too.
+        founders=format_list(
+            [m.short_name for m, enabled in members if enabled], locale=get_locale()
+        ),
+        counts=counts,
+        user=current_user,
     )
 
 

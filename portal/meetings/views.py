@@ -40,6 +40,7 @@ from portal.catalog.models import TeachingSite
 from portal.catalog.views import show_errors
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.ical import calendar_uid
 from portal.meetings import exports, forms
 from portal.meetings.access import (
     describe,
@@ -944,7 +945,7 @@ def ics_response(user: Any) -> Response:
     ]
     entries = [
         exports.IcsEntry(
-            uid=f"meeting-{m.id}@{request.host}",
+            uid=calendar_uid(f"meeting-{m.id}"),
             starts=m.starts_at,
             ends=m.ends_at,
             summary=f"{m.kind_label}：{m.title}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -58,3 +58,33 @@ class PluginState(db.Model):
     last_error_hook: Mapped[str | None] = mapped_column(String(64))
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PluginError(db.Model):
+    """One fault of a plugin: when, in which hook, what went wrong (newest kept, see plugins.py)."""
+
+    __tablename__ = "plugin_errors"
+    __table_args__ = (Index("ix_plugin_errors_plugin_id", "plugin", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(64))
+    hook: Mapped[str] = mapped_column(String(64))
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PluginPart(db.Model):
+    """What a plugin adds to pages that does not change from one request to the next.
+
+    Asked at ``flask portal sync`` (portal/members/parts.py) and kept, so that no page waits
+    for a plugin: ``part`` is ``nav`` (menu entries, ``key`` a kind of user) or
+    ``site_fields`` (``key`` a site id); ``items`` the plugin's answer as JSON.
+    """
+
+    __tablename__ = "plugin_parts"
+
+    plugin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    part: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    items: Mapped[list] = mapped_column(JSON)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,7 +18,8 @@ from portal import plugins
 from portal.catalog import services as catalog_services
 from portal.catalog.models import Course, EventType, Teacher, TeachingSite
 from portal.extensions import db
-from portal.members.models import Member, PluginState
+from portal.members.models import Member, PluginError, PluginState
+from portal.members.parts import ask_parts
 from portal.specs import (
     COURSE_KINDS,
     INSTITUTION_KINDS,
@@ -334,7 +335,12 @@ def sync_plugins(only: str | None = None) -> list[SyncReport]:
         if only not in plugins.plugin_names():
             raise KeyError(only)
         names = [only] if only in names else []
-    return [sync_plugin(name) for name in names]
+    reports = [sync_plugin(name) for name in names]
+    db.session.flush()
+    for name in names:
+        # Menus and site fields are asked now, with every member and site in place.
+        ask_parts(name)
+    return reports
 
 
 def members_with_state() -> list[tuple[Member, bool]]:
@@ -377,12 +383,17 @@ class PluginRow:
     hooks: tuple[str, ...]
     counts: dict[str, int]
     state: PluginState
+    errors: list[PluginError] = field(default_factory=list)
 
 
 def plugin_overview() -> list[PluginRow]:
-    """Every installed plugin with its institution, state, contributions and last error."""
+    """Every installed plugin with its institution, state, contributions and recent faults.
+
+    Plugins that could not be loaded are listed by ``plugins.refused_plugins()``.
+    """
     states = plugins.plugin_states()
     counts = contribution_counts()
+    errors = plugins.recent_errors()
     institutions = {m.plugin: m.name for m in db.session.scalars(select(Member))}
     return [
         PluginRow(
@@ -397,6 +408,7 @@ def plugin_overview() -> list[PluginRow]:
                 for k in ("sites", "teachers", "courses", "event_types")
             },
             state=states[p.name],
+            errors=errors.get(p.name, []),
         )
         for p in plugins.installed_plugins()
     ]

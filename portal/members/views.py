@@ -29,7 +29,10 @@ def _office_only() -> None:
 def plugins_page():
     _office_only()
     return render_template(
-        "members/plugins.html", rows=services.plugin_overview(), form=ConfirmForm()
+        "members/plugins.html",
+        rows=services.plugin_overview(),
+        refused=plugins.refused_plugins(),
+        form=ConfirmForm(),
     )
 
 

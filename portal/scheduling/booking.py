@@ -1,12 +1,8 @@
 """Booking a plan without overbooking, moving and cancelling it, the hosting member's decisions.
 
-Booking is done inside one transaction that first locks what it is about to fill (see
-docs/scheduling.md):
-
-* SQLite: the transaction starts with BEGIN IMMEDIATE, so only one booking at a time reads
-  and then writes;
-* PostgreSQL: ``SELECT … FOR UPDATE`` on the sites and teachers involved, in id order, so
-  two bookings that share a site or a teacher run one after the other, and others in parallel.
+Booking is done inside one transaction that first locks what it is about to fill
+(``portal.scheduling.locks.begin_locked``, see docs/scheduling.md): BEGIN IMMEDIATE on
+SQLite, ``SELECT … FOR UPDATE`` on the sites and teachers involved on PostgreSQL.
 
 Whether a plan fits is decided by ``portal.scheduling.fitting.check_plan``, under the lock.
 """
@@ -14,27 +10,35 @@ Whether a plan fits is decided by ``portal.scheduling.fitting.check_plan``, unde
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from portal.catalog.models import Teacher, TeachingSite
+from portal.catalog.models import TeachingSite
 from portal.catalog.services import Page, paginate
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from portal.extensions import SQLITE_IMMEDIATE, db
+from portal.extensions import db
 from portal.scheduling.classes import (
     active_bookings,
+    class_window,
     needs_ring_route,
     require_class_owner,
     ring_route_message,
 )
-from portal.scheduling.fitting import BookingRefused, PlannedStop, Problem, check_plan, load_context
+from portal.scheduling.fitting import (
+    BookingRefused,
+    PlannedStop,
+    Problem,
+    check_plan,
+    date_problems,
+    load_context,
+    window_label,
+)
 from portal.scheduling.history import (
     booking_changed,
     notify_hosts,
@@ -42,49 +46,13 @@ from portal.scheduling.history import (
     record_event,
     refresh_booking_status,
 )
+from portal.scheduling.locks import begin_locked
 from portal.scheduling.models import HOLDING, Booking, Reservation, RouteTemplate, TrainingClass
 from portal.scheduling.settings import setting
 from portal.scheduling.waitlist import offer_freed_places
 from portal.timeutil import LOCAL_TZ, utcnow, within_range
 
 # ---------------------------------------------------------------- the booking transaction
-
-
-# The rows begin_locked locks, in id order, with what the checks read of them (built once).
-READ_SITES = (
-    select(TeachingSite)
-    .where(TeachingSite.id.in_(bindparam("ids", expanding=True)))
-    .order_by(TeachingSite.id)
-    .options(joinedload(TeachingSite.member, innerjoin=True))
-)
-LOCK_SITES = READ_SITES.with_for_update(of=TeachingSite)
-READ_TEACHERS = (
-    select(Teacher).where(Teacher.id.in_(bindparam("ids", expanding=True))).order_by(Teacher.id)
-)
-LOCK_TEACHERS = READ_TEACHERS.with_for_update()
-
-
-def begin_locked(site_ids: Iterable[int], teacher_ids: Iterable[int]) -> None:
-    """Start a transaction that holds the locks a booking needs (see the module docstring).
-
-    Everything loaded before is expired (the rollback); the locking queries load the locked
-    sites (with their members) and teachers again, so the checks that follow read them as
-    they are under the lock without a query each.
-    """
-    locking = locks_enabled()
-    db.session.rollback()
-    db.session.connection(execution_options={SQLITE_IMMEDIATE: locking})
-    sites = sorted(set(site_ids))
-    teachers = sorted(set(teacher_ids))
-    if sites:
-        db.session.scalars(LOCK_SITES if locking else READ_SITES, {"ids": sites}).all()
-    if teachers:
-        db.session.scalars(LOCK_TEACHERS if locking else READ_TEACHERS, {"ids": teachers}).all()
-
-
-def locks_enabled() -> bool:
-    """Always on; a test switches it off to show the race it prevents."""
-    return not has_app_context() or current_app.config.get("SCHEDULING_LOCKS", True)
 
 
 @dataclass(frozen=True)
@@ -138,6 +106,7 @@ def book(
         )
     # Read now what the writes need: the lock's rollback expires every loaded object.
     size, class_name, class_id = training_class.size, training_class.name, training_class.id
+    within = class_window(training_class)
     who = ActorRef(actor.id, getattr(actor, "display_name", "") or _("系统"))
     route_name = template.name if template is not None else _("定制线路")
     template_id = template.id if template is not None else None
@@ -148,9 +117,11 @@ def book(
     ]
     if not plan:
         raise BookingRefused(check_plan(plan, size))
+    if off_days := date_problems(plan, within):
+        raise BookingRefused(off_days)  # before any read: nothing else matters on such days
     start, end = min(p.starts_at for p in plan), max(p.ends_at for p in plan)
     context = load_context(plan, start, end, None)
-    problems = check_plan(plan, size, context=context, class_name=class_name)
+    problems = check_plan(plan, size, context=context, class_name=class_name, within=within)
     blocking, _waiting = _blocking(problems, waitlist_full)
     if blocking:
         if idempotency_key:
@@ -464,6 +435,16 @@ def move_booking(booking: Booking, new_start: date, actor: Any) -> None:
         raise ValidationFailed({"start_date": _("新的开始日期须在今天之后。")})
     if not within_range(new_start):
         raise ValidationFailed({"start_date": _("日期须在 2000 年至 2100 年之间。")})
+    within = class_window(booking.training_class)
+    if not within[0] <= new_start <= within[1]:
+        raise ValidationFailed(
+            {
+                "start_date": _(
+                    "新的开始日期须在培训班日期（%(dates)s）内；如培训班改了日期，请先修改培训班。",
+                    dates=window_label(within),
+                )
+            }
+        )
     days = (new_start - booking.start_date).days
     if days == 0:
         raise ValidationFailed({"start_date": _("新的开始日期与原日期相同。")})
@@ -479,21 +460,24 @@ def move_booking(booking: Booking, new_start: date, actor: Any) -> None:
         plan = [
             PlannedStop(
                 index=i,
-                kind="course" if r.course else "visit",
-                starts_at=(r.starts_at + shift).astimezone(LOCAL_TZ),
-                minutes=int((r.ends_at - r.starts_at).total_seconds() // 60),
-                site=r.site,
-                course=r.course,
-                teacher=r.teacher,
-                guide_requested=r.guide_requested,
+                kind="course" if first.course else "visit",
+                starts_at=(first.starts_at + shift).astimezone(LOCAL_TZ),
+                minutes=int((first.ends_at - first.starts_at).total_seconds() // 60),
+                site=first.site,
+                course=first.course,
+                teacher=first.teacher,
+                squads=len(squads),
+                guide_requested=first.guide_requested,
             )
-            for i, r in enumerate(live)
+            for i, squads in enumerate(stops_of(live))
+            for first in squads[:1]
         ]
         problems = check_plan(
             plan,
             booking.training_class.size,
             exclude_booking=booking.id,
             class_name=booking.training_class.name,
+            within=within,
         )
         if problems:
             raise BookingRefused(problems)
@@ -522,6 +506,25 @@ def move_booking(booking: Booking, new_start: date, actor: Any) -> None:
         db.session.rollback()
         raise
     booking_changed(booking, before)
+
+
+def stops_of(reservations: Sequence[Reservation]) -> list[list[Reservation]]:
+    """Reservations grouped by stop: the squads of a split class visit one after another."""
+    stops: list[list[Reservation]] = []
+    for r in sorted(reservations, key=lambda r: (r.starts_at, r.id)):
+        last = stops[-1][-1] if stops else None
+        if (
+            last is not None
+            and r.squad > 1
+            and r.squad == last.squad + 1
+            and (r.site_id, r.course_id, r.teacher_id)
+            == (last.site_id, last.course_id, last.teacher_id)
+            and r.starts_at == last.ends_at
+        ):
+            stops[-1].append(r)
+        else:
+            stops.append([r])
+    return stops
 
 
 def get_booking(booking_id: int, actor: Any) -> Booking:

@@ -43,6 +43,7 @@ from portal.scheduling.booking import (
 )
 from portal.scheduling.classes import (
     active_bookings,
+    class_window,
     classes_of,
     needs_ring_route,
     register_class,
@@ -60,6 +61,7 @@ from portal.scheduling.fitting import (
     local_dt,
     plan_from_template,
     suggest_dates,
+    window_label,
 )
 from portal.scheduling.history import booking_events
 from portal.scheduling.models import (
@@ -73,7 +75,7 @@ from portal.scheduling.models import (
 from portal.scheduling.settings import all_settings, setting
 from portal.scheduling.waitlist import accept_offer, expire_offers
 from portal.specs import WEEKDAY_LABELS
-from portal.timeutil import LOCAL_TZ
+from portal.timeutil import LOCAL_TZ, within_range
 
 bp = Blueprint("bookings", __name__, template_folder="templates")
 
@@ -93,6 +95,7 @@ DATE_CODES = frozenset(
         "member_rule",
         "past",
         "member_disabled",
+        "outside_class",
     }
 )
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -336,12 +339,27 @@ class CheckResult:
     suggested_dates: list[date] = field(default_factory=list)
     waitlist_only: bool = False
     squads_prefilled: bool = False
-    # Days around the asked date searched for other dates (0: none searched).
+    # Days around the asked date searched for other dates (0: none searched), within the
+    # class's dates (as users write them).
     within: int = 0
+    class_dates: str = ""
 
     @property
     def fits(self) -> bool:
         return self.checked and not self.problems
+
+
+def start_within_class(form: forms.BookingActions, training_class: TrainingClass) -> bool:
+    """The start date lies within the class's dates; else the field says so (False)."""
+    day = form.start_date.data
+    window = class_window(training_class)
+    if day is None or window[0] <= day <= window[1]:
+        return True
+    form.start_date.errors = [
+        *form.start_date.errors,
+        _("开始日期须在培训班日期（%(dates)s）内。", dates=window_label(window)),
+    ]
+    return False
 
 
 def one_time_key(posted: str | None) -> str:
@@ -358,7 +376,7 @@ def apply_suggested_date(form: forms.BookingActions) -> None:
         day = date.fromisoformat(suggested) if len(suggested) == 10 else None
     except ValueError:
         day = None
-    if day is not None:
+    if day is not None and within_range(day):
         form.start_date.raw_data = [day.isoformat()]
         form.start_date.data = day
 
@@ -385,9 +403,13 @@ def problem_rows(problems: list[Problem], plan: list[PlannedStop]) -> list[Probl
 
 
 def examine(
-    problems: list[Problem], plan: list[PlannedStop], size: int, squads: dict[int, int]
+    problems: list[Problem],
+    plan: list[PlannedStop],
+    training_class: TrainingClass,
+    squads: dict[int, int],
 ) -> CheckResult:
-    """Turn a plan's problems into the page's table, suggested dates and squads (pre-filled)."""
+    """Turn a plan's problems into the page's table, suggested dates (within the class's
+    dates, with the squads the sites need) and squads (pre-filled)."""
     result = CheckResult(checked=True, problems=problem_rows(problems, plan))
     for problem in problems:
         suggested = problem.suggestion.get("squads")
@@ -395,8 +417,10 @@ def examine(
             squads[problem.index] = max(squads.get(problem.index, 1), suggested)
             result.squads_prefilled = True
     if plan and any(p.code in DATE_CODES for p in problems):
-        result.suggested_dates = suggest_dates(plan, size)
+        window = class_window(training_class)
+        result.suggested_dates = suggest_dates(plan, training_class.size, within=window)
         result.within = setting("suggest_within_days")
+        result.class_dates = window_label(window)
     result.waitlist_only = bool(problems) and all(p.suggestion.get("waitlist") for p in problems)
     return result
 
@@ -423,13 +447,18 @@ def submit_plan(
             )
         except BookingRefused as refused:
             flash(_("预约未提交：线路中有不满足条件的站点，请按下表调整。"), "danger")
-            return examine(refused.problems, plan, training_class.size, squads), None, 409
+            return examine(refused.problems, plan, training_class, squads), None, 409
         except ServiceError as error:
             flash(error.message, "danger")
             return CheckResult(), None, 409
         return CheckResult(), booking, 200
-    problems = check_plan(plan, training_class.size, class_name=training_class.name)
-    return examine(problems, plan, training_class.size, squads), None, 200
+    problems = check_plan(
+        plan,
+        training_class.size,
+        class_name=training_class.name,
+        within=class_window(training_class),
+    )
+    return examine(problems, plan, training_class, squads), None, 200
 
 
 def booked(booking: Booking):
@@ -553,7 +582,7 @@ def template_booking(training_class: TrainingClass, template_id: int | None):
         return render_template("bookings/new.html", **context)
     form.key.data = key = one_time_key(form.key.data)
     apply_suggested_date(form)
-    if not form.validate():
+    if not form.validate() or not start_within_class(form, training_class):
         return render_template("bookings/new.html", **context), 400
     template = by_id[form.template_id.data]
     squads, errors = template_squads(template, form)
@@ -561,7 +590,11 @@ def template_booking(training_class: TrainingClass, template_id: int | None):
     if errors:
         context["rows"] = template_rows(template, form.start_date.data, squads, errors)
         return render_template("bookings/new.html", **context), 400
-    plan = plan_from_template(template, form.start_date.data, squads)
+    try:
+        plan = plan_from_template(template, form.start_date.data, squads)
+    except ValidationFailed as error:
+        form.start_date.errors = list(error.errors.values())
+        return render_template("bookings/new.html", **context), 400
     result, booking, status = submit_plan(training_class, plan, squads, form, key, template)
     if booking is not None:
         return booked(booking)
@@ -686,7 +719,7 @@ def custom_booking(training_class: TrainingClass):
             flash(_("定制线路最多 %(count)s 个站点。", count=forms.MAX_CUSTOM_ROWS), "warning")
         return render_template("bookings/new.html", **context)
     apply_suggested_date(form)
-    valid = form.validate()
+    valid = form.validate() and start_within_class(form, training_class)
     plan, squads, ok = custom_plan(form, sites, courses)
     if not (valid and ok):
         return render_template("bookings/new.html", **context), 400
@@ -736,7 +769,11 @@ def event_rows(booking: Booking) -> list[EventRow]:
 @login_required
 def detail(booking_id: int):
     expire_offers()
-    booking = load_booking(booking_id)
+    return render_detail(load_booking(booking_id))
+
+
+def render_detail(booking: Booking, move_form: forms.MoveForm | None = None, status: int = 200):
+    """The booking's page; a move form that was refused keeps what was typed, with why."""
     deadline = change_deadline(booking)
     today = datetime.now(LOCAL_TZ).date()
     return render_template(
@@ -746,9 +783,9 @@ def detail(booking_id: int):
         events=event_rows(booking),
         deadline=deadline,
         may_cancel=booking.status != "cancelled" and (current_user.is_office or today <= deadline),
-        cancel_form=forms.CancelForm(),
-        move_form=forms.MoveForm(),
-    )
+        cancel_form=forms.CancelForm(formdata=None),
+        move_form=move_form or forms.MoveForm(formdata=None),
+    ), status
 
 
 @bp.post(f"/bookings/<{ID}:booking_id>/cancel")
@@ -776,25 +813,29 @@ def cancel(booking_id: int):
 @bp.post(f"/bookings/<{ID}:booking_id>/move")
 @login_required
 def move(booking_id: int):
+    """Move a booking; a date that is refused answers 400 (bad date) or 409 (does not fit)
+    on the booking's page, with the reason beside the date typed."""
     booking = load_booking(booking_id)
     form = forms.MoveForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "danger")
-        return redirect(url_for("bookings.detail", booking_id=booking.id) + "#move")
+        return render_detail(booking, form, 400)
     try:
         move_booking(booking, form.start_date.data, current_user)
     except NotFound:
         abort(404)
     except BookingRefused as refused:
         db.session.rollback()
-        flash(_("无法改期：") + "；".join(p.message for p in refused.problems), "danger")
+        form.start_date.errors = [_("无法改期：") + "；".join(p.message for p in refused.problems)]
+        return render_detail(load_booking(booking_id), form, 409)
+    except ValidationFailed as error:
+        db.session.rollback()
+        form.start_date.errors = list(error.errors.values())
+        return render_detail(load_booking(booking_id), form, 400)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
-    else:
-        flash(_("已改期，等待各成员单位重新确认。"), "success")
+        return render_detail(load_booking(booking_id), form, 409)
+    flash(_("已改期，等待各成员单位重新确认。"), "success")
     return redirect(url_for("bookings.detail", booking_id=booking_id))
 
 

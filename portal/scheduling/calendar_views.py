@@ -274,7 +274,7 @@ def feed_response(subject: Subject, private: bool) -> Response:
         now = datetime.now(LOCAL_TZ)
         start, end = now - FEED_PAST, now + FEED_AHEAD
     entries = load_entries(subject, start, end)
-    body = calendars.build_ics(entries, name=subject.title, host=request.host)
+    body = calendars.build_ics(entries, name=subject.title)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = (

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from portal.ical import calendar_uid
 from portal.pdf import FontChoice, PdfSection, build_pdf
 from portal.timeutil import LOCAL_TZ
 
@@ -226,13 +227,12 @@ def ics_description(entry: Entry) -> str:
     return "\n".join(lines)
 
 
-def build_ics(
-    entries: Iterable[Entry], *, name: str, host: str, now: datetime | None = None
-) -> bytes:
+def build_ics(entries: Iterable[Entry], *, name: str, now: datetime | None = None) -> bytes:
     """An iCalendar file that calendar apps can subscribe to (refreshed hourly).
 
-    UIDs are derived from the reservation id and the host, so every fetch gives the same
-    UIDs and subscribers never see duplicates.
+    UIDs are derived from the reservation id and the configured domain (portal/ical.py),
+    never from the host asked, so every fetch gives the same UIDs and subscribers never see
+    duplicates.
     """
     import icalendar
 
@@ -248,7 +248,7 @@ def build_ics(
     cal.add("x-published-ttl", icalendar.vDuration(timedelta(hours=1)))
     for entry in entries:
         event = icalendar.Event()
-        event.add("uid", f"reservation-{entry.id}@{host}")
+        event.add("uid", calendar_uid(f"reservation-{entry.id}"))
         event.add("dtstamp", now)
         event.add("dtstart", entry.starts.astimezone(LOCAL_TZ))
         event.add("dtend", entry.ends.astimezone(LOCAL_TZ))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -16,6 +16,10 @@ from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFa
 from portal.extensions import db
 from portal.scheduling.models import CLASS_KINDS, ORIGINS, Booking, TrainingClass
 from portal.scheduling.settings import all_settings, setting
+from portal.timeutil import LOCAL_TZ, within_range
+
+# A class (or study visit) without dates of its own books within this many days from today.
+UNDATED_WINDOW_DAYS = 366
 
 
 def require_class_owner(training_class: TrainingClass, actor: Any) -> None:
@@ -24,6 +28,19 @@ def require_class_owner(training_class: TrainingClass, actor: Any) -> None:
         raise NotFound(_("没有找到该培训班。"))
     if not (actor.is_office or training_class.organizer_id == actor.id):
         raise NotFound(_("没有找到该培训班。"))
+
+
+def class_window(training_class: TrainingClass) -> tuple[date, date]:
+    """The days a class's bookings may use: its own dates, or a sane range if it has none.
+
+    Every stop of a booking, a move and a suggested date lies within these days, so that
+    members are never asked to confirm a visit for a class that is not there.
+    """
+    starts, ends = training_class.starts_on, training_class.ends_on
+    if isinstance(starts, date) and isinstance(ends, date):
+        return starts, ends
+    today = datetime.now(LOCAL_TZ).date()
+    return today, today + timedelta(days=UNDATED_WINDOW_DAYS)
 
 
 def needs_ring_route(
@@ -61,8 +78,12 @@ def validate_class(values: dict[str, Any]) -> dict[str, Any]:
     starts, ends = values.get("starts_on"), values.get("ends_on")
     if not isinstance(starts, date):
         errors["starts_on"] = _("请填写开班日期。")
+    elif not within_range(starts):
+        errors["starts_on"] = _("日期须在 2000 年至 2100 年之间。")
     if not isinstance(ends, date):
         errors["ends_on"] = _("请填写结业日期。")
+    elif not within_range(ends):
+        errors["ends_on"] = _("日期须在 2000 年至 2100 年之间。")
     elif isinstance(starts, date):
         if ends < starts:
             errors["ends_on"] = _("结业日期不能早于开班日期。")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,13 +22,13 @@ from sqlalchemy import Select, bindparam, or_, select
 
 from portal import plugins
 from portal.catalog.models import Course, Teacher, TeacherUnavailability, TeachingSite
-from portal.errors import ServiceError
+from portal.errors import ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.members.models import Member
 from portal.scheduling.models import HOLDING, Reservation, RouteTemplate
 from portal.scheduling.settings import all_settings, setting
-from portal.specs import ReservationRequest
-from portal.timeutil import LOCAL_TZ, utcnow
+from portal.specs import ReservationRequest, Squad
+from portal.timeutil import LOCAL_TZ, utcnow, within_range
 
 # ---------------------------------------------------------------- which sites take bookings
 
@@ -134,6 +134,8 @@ def plan_from_template(
     template: RouteTemplate, start: date, squads: dict[int, int] | None = None
 ) -> list[PlannedStop]:
     """The template's stops on real dates from ``start`` (day 1), with squads per stop index."""
+    if not within_range(start) or not within_range(start + timedelta(days=template.days - 1)):
+        raise ValidationFailed({"start_date": _("日期须在 2000 年至 2100 年之间。")})
     plan = []
     for index, stop in enumerate(template.stops):
         teacher = (
@@ -154,6 +156,21 @@ def plan_from_template(
             )
         )
     return plan
+
+
+def needed_squads(group_size: int, capacity: int) -> int:
+    """The fewest squads a group splits into so that each fits a session of ``capacity``."""
+    return max(1, math.ceil(group_size / capacity)) if capacity > 0 else 1
+
+
+def with_needed_squads(plan: Sequence[PlannedStop], group_size: int) -> list[PlannedStop]:
+    """The plan with each stop split into at least the squads its site's capacity needs."""
+    return [
+        replace(p, squads=max(p.squads, needed_squads(group_size, p.site.capacity)))
+        if p.site is not None
+        else p
+        for p in plan
+    ]
 
 
 def shift_plan(plan: Sequence[PlannedStop], days: int) -> list[PlannedStop]:
@@ -199,6 +216,16 @@ HOLDING_IN_WINDOW = select(Reservation).where(
 HOLDING_IN_WINDOW_BUT_ONE = HOLDING_IN_WINDOW.where(Reservation.booking_id != bindparam("exclude"))
 
 
+def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """From the local midnight that begins ``start``'s day to the one that ends ``end``'s."""
+    first = start.astimezone(LOCAL_TZ).date()
+    last_moment = end.astimezone(LOCAL_TZ)
+    last = last_moment.date()
+    if last_moment.time() != time(0) or last == first:
+        last += timedelta(days=1)
+    return local_dt(first, time(0)), local_dt(last, time(0))
+
+
 def load_context(
     plan: Sequence[PlannedStop],
     start: datetime,
@@ -207,13 +234,19 @@ def load_context(
     *,
     reuse: Context | None = None,
 ) -> Context:
-    """What check_plan needs for the plan's window.
+    """What check_plan needs for the plan's window, widened to whole local days.
+
+    The reservations read cover every local day the window touches, from midnight to
+    midnight, so that a member's daily rule (``groups_already_that_day``) counts the whole
+    day, not only the reservations that overlap the plan; the booking locks cover them
+    (the site rows on PostgreSQL, the database on SQLite).
 
     With ``reuse`` (a context read moments earlier for the same plan), only what the booking
     locks protect is read again: the reservations held in the window and the teachers'
     unavailable days. The members taking part and the settings are taken from ``reuse``;
     no lock guards them, so reading them earlier is as good as reading them under the lock.
     """
+    start, end = whole_days(start, end)
     site_ids = sorted({p.site.id for p in plan if p.site is not None})
     teacher_ids = sorted({p.teacher.id for p in plan if p.teacher is not None})
     by_site: dict[int, list[Reservation]] = defaultdict(list)
@@ -282,20 +315,28 @@ def check_plan(
     exclude_booking: int | None = None,
     context: Context | None = None,
     class_name: str = "",
+    within: tuple[date, date] | None = None,
+    members_last: bool = False,
 ) -> list[Problem]:
     """Every reason the plan does not fit, stop by stop; [] when it fits.
 
-    Checks opening days and hours, capacity per session (squads), guides, teachers (busy,
+    Checks the dates (2000–2100, and within ``within``, the class's days, when given),
+    opening days and hours, capacity per session (squads), guides, teachers (busy,
     unavailable), travel time between consecutive stops of a day, the hosting member's
     participation and its plugin's own rules. Costs a fixed number of queries.
+
+    With ``members_last`` the members' plugins are asked only when every other rule holds
+    (the date search: a date that fails anyway needs no answer from them).
     """
     if not plan:
         return [Problem(None, "empty", _("线路中没有任何站点。"))]
+    if not all(within_range(p.starts_at.date()) for p in plan):
+        return date_problems(plan, within)
     requested_at = requested_at or utcnow()
     start = min(p.starts_at for p in plan)
     end = max(p.ends_at for p in plan)
     ctx = context or load_context(plan, start, end, exclude_booking)
-    problems: list[Problem] = []
+    problems = date_problems(plan, within)
     taken_in_plan: dict[int, list[tuple[datetime, datetime, int, bool]]] = defaultdict(list)
     teacher_in_plan: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     ordered = sorted(plan, key=lambda p: p.starts_at)
@@ -309,14 +350,16 @@ def check_plan(
                 )
             )
     previous_site: dict[date, PlannedStop] = {}
+    asks: list[tuple[PlannedStop, ReservationRequest]] = []
     for stop in ordered:
         if stop.site is None:
             continue
-        problems.extend(
-            _check_stop(
-                stop, group_size, requested_at, ctx, taken_in_plan, teacher_in_plan, class_name
-            )
+        found, ask = _check_stop(
+            stop, group_size, requested_at, ctx, taken_in_plan, teacher_in_plan, class_name
         )
+        problems.extend(found)
+        if ask is not None:
+            asks.append((stop, ask))
         day = stop.starts_at.date()
         before = previous_site.get(day)
         if before is not None:
@@ -337,6 +380,53 @@ def check_plan(
                     )
                 )
         previous_site[day] = stop
+    if members_last and problems:
+        return problems
+    for stop, ask in asks:
+        problems.extend(
+            Problem(stop.index, "member_rule", message)
+            for message in member_rule_problems(ask, stop.site)
+        )
+    return problems
+
+
+def window_label(window: tuple[date, date]) -> str:
+    """A class's days as users write them: "2027-01-11 至 2027-01-15"."""
+    first, last = window
+    if first == last:
+        return first.isoformat()
+    return _("%(first)s 至 %(last)s", first=first.isoformat(), last=last.isoformat())
+
+
+def date_problems(plan: Sequence[PlannedStop], within: tuple[date, date] | None) -> list[Problem]:
+    """Stops on days the portal cannot hold (outside 2000–2100) or outside ``within``.
+
+    ``within`` is the class's first and last day (``classes.class_window``); None checks
+    only the range. Reads nothing, so a booking on such days is refused before any query.
+    """
+    if not all(within_range(p.starts_at.date()) for p in plan):
+        return [Problem(None, "date_range", _("日期须在 2000 年至 2100 年之间。"))]
+    if within is None:
+        return []
+    first, last = within
+    problems = []
+    for stop in plan:
+        if stop.site is None:
+            continue
+        day = stop.starts_at.astimezone(LOCAL_TZ).date()
+        if not first <= day <= last:
+            problems.append(
+                Problem(
+                    stop.index,
+                    "outside_class",
+                    _(
+                        "“%(stop)s”安排在 %(day)s，不在培训班日期（%(dates)s）内。",
+                        stop=stop.label,
+                        day=day.isoformat(),
+                        dates=window_label(within),
+                    ),
+                )
+            )
     return problems
 
 
@@ -348,7 +438,9 @@ def _check_stop(
     taken_in_plan: dict[int, list[tuple[datetime, datetime, int, bool]]],
     teacher_in_plan: dict[int, list[tuple[datetime, datetime]]],
     class_name: str,
-) -> list[Problem]:
+) -> tuple[list[Problem], ReservationRequest | None]:
+    """The core rules' problems of one stop, and what to ask its member's rules (None: nothing,
+    the site takes no bookings at all)."""
     site = stop.site
     assert site is not None
     problems: list[Problem] = []
@@ -367,13 +459,13 @@ def _check_stop(
                 status=site.status_label,
             ),
         )
-        return problems
+        return problems, None
     if site.member_id not in ctx.enabled_members:
         add(
             "member_disabled",
             _("%(member)s已暂停参与环线，暂不接受新的预约。", member=site.member.short_name),
         )
-        return problems
+        return problems, None
     if stop.starts_at <= requested_at:
         add("past", _("“%(site)s”的时间已过去。", site=site.name))
     if str(local_start.isoweekday()) not in site.open_weekdays:
@@ -404,7 +496,7 @@ def _check_stop(
         )
     per_squad = math.ceil(group_size / stop.squads)
     if per_squad > site.capacity:
-        squads = math.ceil(group_size / site.capacity)
+        squads = needed_squads(group_size, site.capacity)
         add(
             "too_large",
             _(
@@ -490,39 +582,81 @@ def _check_stop(
         guide_requested=needs_guide,
         class_name=class_name,
         groups_already_that_day=groups_that_day,
+        squads=tuple(
+            Squad(
+                number=number,
+                starts_at=squad_start.astimezone(LOCAL_TZ),
+                ends_at=squad_end.astimezone(LOCAL_TZ),
+                size=per_squad if stop.squads > 1 else group_size,
+            )
+            for number, (squad_start, squad_end) in enumerate(stop.squad_windows(), start=1)
+        ),
     )
-    for message in member_rule_problems(request, site):
-        add("member_rule", message)
-    return problems
+    return problems, request
 
 
+@plugins.one_state_read()
 def suggest_dates(
     plan: Sequence[PlannedStop],
     group_size: int,
     *,
     limit: int = 3,
     exclude_booking: int | None = None,
+    within: tuple[date, date] | None = None,
 ) -> list[date]:
-    """The nearest start dates (before or after) on which the whole plan fits, in future days."""
-    if not plan:
+    """The nearest start dates (before or after) on which the whole plan fits, in future days.
+
+    Tries the days up to ``suggest_within_days`` before and after the plan's first day, and
+    with ``within`` (the class's dates) only those on which every stop lies inside it. A
+    stop too large for its site is tried split into the squads it needs, as the booking
+    page then fills them in. One context is read for the whole search, so it costs the same
+    few queries however wide the window; the members' plugins are asked only about dates on
+    which every other rule holds.
+    """
+    if not plan or not all(within_range(p.starts_at.date()) for p in plan):
         return []
-    within = setting("suggest_within_days")
-    first_day = min(p.starts_at for p in plan).date()
+    plan = with_needed_squads(plan, group_size)
+    days_ahead = setting("suggest_within_days")
+    first_day = min(p.starts_at for p in plan).astimezone(LOCAL_TZ).date()
+    last_day = max(p.ends_at for p in plan).astimezone(LOCAL_TZ).date()
+    length = (last_day - first_day).days
     today = datetime.now(LOCAL_TZ).date()
-    span = max(p.ends_at for p in plan) - min(p.starts_at for p in plan)
-    window_start = local_dt(max(today, first_day - timedelta(days=within)), time(0))
-    window_end = local_dt(first_day + timedelta(days=within), time(0)) + span + timedelta(days=1)
-    ctx = load_context(plan, window_start, window_end, exclude_booking)
+    earliest, latest = (
+        first_day - timedelta(days=days_ahead),
+        first_day + timedelta(days=days_ahead),
+    )
+    earliest = max(earliest, today + timedelta(days=1), date(2000, 1, 1))
+    latest = min(latest, date(2100, 12, 31) - timedelta(days=length + 1))
+    if within is not None:
+        earliest = max(earliest, within[0])
+        latest = min(latest, within[1] - timedelta(days=length))
+    candidates = sorted(
+        (
+            first_day + timedelta(days=offset)
+            for offset in range(-days_ahead, days_ahead + 1)
+            if offset and earliest <= first_day + timedelta(days=offset) <= latest
+        ),
+        key=lambda day: (abs((day - first_day).days), day < first_day),
+    )
+    if not candidates:
+        return []
+    ctx = load_context(
+        plan,
+        local_dt(min(candidates), time(0)),
+        local_dt(max(candidates) + timedelta(days=length + 1), time(0)),
+        exclude_booking,
+    )
     found: list[date] = []
-    for distance in range(1, within + 1):
-        for days in (distance, -distance):
-            candidate = first_day + timedelta(days=days)
-            if candidate <= today:
-                continue
-            if not check_plan(
-                shift_plan(plan, days), group_size, context=ctx, exclude_booking=exclude_booking
-            ):
-                found.append(candidate)
-                if len(found) == limit:
-                    return sorted(found)
+    for candidate in candidates:
+        problems = check_plan(
+            shift_plan(plan, (candidate - first_day).days),
+            group_size,
+            context=ctx,
+            exclude_booking=exclude_booking,
+            members_last=True,
+        )
+        if not problems:
+            found.append(candidate)
+            if len(found) == limit:
+                break
     return sorted(found)

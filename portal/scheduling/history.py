@@ -17,7 +17,7 @@ from portal import plugins
 from portal.extensions import db
 from portal.notifications.services import member_staff, notify
 from portal.scheduling.models import Booking, BookingEvent, Reservation
-from portal.timeutil import LOCAL_TZ
+from portal.timeutil import LOCAL_TZ, utcnow
 
 
 def record_event(
@@ -44,19 +44,24 @@ def record_event(
     )
 
 
-def refresh_booking_status(booking: Booking, actor: Any) -> None:
-    """A booking is confirmed when all its live stops are, declined when one was declined."""
+def refresh_booking_status(booking: Booking, actor: Any, reason: str = "") -> None:
+    """A booking is confirmed when all its live stops are, declined when one was declined,
+    and cancelled when none is left (its last offer from the waiting list expired)."""
     live = [r for r in booking.reservations if r.status != "cancelled"]
     if booking.status == "cancelled":
         return
-    if any(r.status == "declined" for r in live):
+    if not live and booking.reservations:
+        new = "cancelled"
+        booking.cancelled_at = utcnow()
+        booking.cancel_reason = reason
+    elif any(r.status == "declined" for r in live):
         new = "declined"
     elif live and all(r.status == "confirmed" for r in live):
         new = "confirmed"
     else:
         new = "pending"
     if new != booking.status:
-        record_event(booking, "status", actor, old=booking.status, new=new)
+        record_event(booking, "status", actor, old=booking.status, new=new, reason=reason)
         booking.status = new
 
 

@@ -12,13 +12,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import literal_column, select
+from sqlalchemy import literal_column, or_, select, update
 
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.scheduling.classes import require_class_owner
-from portal.scheduling.history import notify_organizer, record_event, refresh_booking_status
-from portal.scheduling.models import HOLDING, Reservation
+from portal.scheduling.history import (
+    booking_changed,
+    notify_organizer,
+    record_event,
+    refresh_booking_status,
+)
+from portal.scheduling.locks import begin_locked
+from portal.scheduling.models import HOLDING, Booking, Reservation
 from portal.scheduling.settings import setting
 from portal.timeutil import utcnow
 
@@ -75,39 +81,96 @@ def seats_free(reservation: Reservation) -> int:
 
 
 def accept_offer(reservation: Reservation, actor: Any) -> None:
-    """The organizer takes the place offered from the waiting list before it expires. Commits."""
+    """The organizer takes the place offered from the waiting list before it expires. Commits.
+
+    The offer is claimed with a conditional UPDATE (still offered, not yet expired), so an
+    offer that ``expire_offers`` cancels at the same moment is either taken or expired,
+    never both.
+    """
     require_class_owner(reservation.booking.training_class, actor)
     if reservation.status != "offered":
         raise ServiceError(_("没有待接受的候补名额。"))
-    if reservation.offer_expires_at is not None and reservation.offer_expires_at < utcnow():
+    now = utcnow()
+    if reservation.offer_expires_at is not None and reservation.offer_expires_at < now:
         raise ServiceError(_("候补名额已过期。"))
-    old = reservation.status
-    reservation.status = "confirmed" if reservation.site.auto_confirm else "pending"
-    record_event(reservation.booking, "accept_offer", actor, reservation, old, reservation.status)
+    new = "confirmed" if reservation.site.auto_confirm else "pending"
+    claimed = db.session.execute(
+        update(Reservation)
+        .where(
+            Reservation.id == reservation.id,
+            Reservation.status == "offered",
+            or_(Reservation.offer_expires_at.is_(None), Reservation.offer_expires_at >= now),
+        )
+        .values(status=new, decided_at=now if new == "confirmed" else None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise ServiceError(_("候补名额已过期。"))
+    db.session.expire(reservation, ["status", "decided_at"])
+    record_event(reservation.booking, "accept_offer", actor, reservation, "offered", new)
     refresh_booking_status(reservation.booking, actor)
     db.session.commit()
 
 
 def expire_offers(now: datetime | None = None) -> int:
-    """Offers past their time go back to cancelled and the place to the next in line. Commits."""
+    """Offers past their time go back to cancelled and the place to the next in line. Commits.
+
+    Runs when booking and inbox pages open, in every worker, and from the
+    ``process-waitlist`` timer, perhaps on several servers at once; each expired offer is
+    still processed once. The due offers are found without a lock (with none due, the usual
+    case, that one read is all); then, under the locks of their sites (``begin_locked``),
+    each is claimed by a conditional UPDATE (``… WHERE status = 'offered'``): only the run
+    whose claim changed the row records the history, tells the organizer, offers the place
+    to the next in line and refreshes the booking's status (cancelled when no stop is left).
+    Returns the number of offers this run expired.
+    """
     now = now or utcnow()
-    expired = db.session.scalars(
-        select(Reservation).where(
+    due = db.session.execute(
+        select(Reservation.id, Reservation.site_id).where(
             # A literal, not a parameter: the planner may then use the partial index
             # ix_reservations_offered (… WHERE status = 'offered').
             Reservation.status == literal_column("'offered'"),
             Reservation.offer_expires_at < now,
         )
     ).all()
-    if not expired:
+    if not due:
         # The usual case on every booking and inbox page: nothing to write, so no settings
         # read and no commit (which would expire what the page has loaded).
         return 0
-    for r in expired:
-        record_event(r.booking, "offer_expired", None, r, "offered", "cancelled")
-        r.status = "cancelled"
-        notify_organizer(r.booking, _("候补名额已过期：“%(site)s”", site=r.site.name))
-    db.session.flush()
-    offer_freed_places(expired, None)
-    db.session.commit()
-    return len(expired)
+    begin_locked({site_id for _id, site_id in due}, [])
+    try:
+        claimed = db.session.scalars(
+            update(Reservation)
+            .where(
+                Reservation.id.in_([offer_id for offer_id, _site in due]),
+                Reservation.status == "offered",
+                Reservation.offer_expires_at < now,
+            )
+            .values(status="cancelled")
+            .returning(Reservation.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not claimed:  # another worker or server expired them first
+            db.session.rollback()
+            return 0
+        expired = db.session.scalars(
+            select(Reservation).where(Reservation.id.in_(claimed)).order_by(Reservation.id)
+        ).all()
+        before: dict[int, tuple[Booking, str]] = {}
+        for r in expired:
+            before.setdefault(r.booking_id, (r.booking, r.booking.status))
+            record_event(r.booking, "offer_expired", None, r, "offered", "cancelled")
+            notify_organizer(r.booking, _("候补名额已过期：“%(site)s”", site=r.site.name))
+        db.session.flush()
+        offer_freed_places(expired, None)
+        for booking, _old in before.values():
+            refresh_booking_status(booking, None, reason=_("候补名额已过期"))
+        changed = [(b, old, b.status) for b, old in before.values() if b.status != old]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    for booking, old, new in changed:
+        booking_changed(booking, old, new_status=new)
+    return len(claimed)

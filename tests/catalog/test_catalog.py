@@ -193,6 +193,8 @@ def test_hook_portal_site_detail_fields(demo, client, app):
 
     songshan = db.session.scalar(select(TeachingSite).where(TeachingSite.name == "松山战役遗址"))
     with registered(app, Extra(), "extra"):
+        sync_plugins()  # the fields are asked at sync, once per site, and kept
+        db.session.commit()
         page = client.get(f"/sites/{songshan.id}").get_data(as_text=True)
         assert "徒步距离" in page and "&lt;b&gt;约 3 公里&lt;/b&gt;" in page
         other = client.get(f"/sites/{site_of('party_school').id}").get_data(as_text=True)

@@ -70,4 +70,8 @@ def test_an_installed_fifth_member_appears_after_sync(installed_example, _schema
         assert len(sites.all()) == 2
         page = app.test_client().get("/sites").get_data(as_text=True)
         assert "施甸县现代农业产业园" in page
+        # The home page names the members taking part from the data: the fifth one too.
+        home = app.test_client().get("/").get_data(as_text=True)
+        lead = home.split('data-testid="founders">')[1].split("<")[0]
+        assert "施甸实训基地" in lead and "腾冲干部学院" in lead
         db.session.remove()

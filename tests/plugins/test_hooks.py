@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -12,13 +13,14 @@ from portal.catalog.models import Course, EventType, Teacher, TeachingSite
 from portal.extensions import db
 from portal.members.models import Member
 from portal.members.services import sync_plugins
-from portal.scheduling.fitting import member_rule_problems
+from portal.scheduling.fitting import PlannedStop, check_plan, member_rule_problems
 from portal.specs import (
     CourseSpec,
     EventTypeSpec,
     InstitutionSpec,
     ReservationRequest,
     SiteSpec,
+    Squad,
     TeacherSpec,
 )
 from portal.timeutil import LOCAL_TZ
@@ -102,6 +104,17 @@ def test_hook_portal_institution(sixth):
     assert sixth.plugin == "sixth"
 
 
+def test_the_home_page_names_the_members_that_take_part(sixth, client):
+    from portal import plugins
+
+    lead = re.search(r'data-testid="founders">([^<]*)<', client.get("/").get_data(as_text=True))[1]
+    assert "六号" in lead  # a member that joins is named, from the data
+    plugins.set_enabled("sixth", False, by="test")
+    db.session.commit()
+    lead = re.search(r'data-testid="founders">([^<]*)<', client.get("/").get_data(as_text=True))[1]
+    assert "六号" not in lead
+
+
 def test_hook_portal_teaching_sites(sixth):
     site = db.session.scalar(select(TeachingSite).where(TeachingSite.member_id == sixth.id))
     assert (site.key, site.name, site.capacity, site.session_minutes) == (
@@ -154,3 +167,41 @@ def test_hook_portal_validate_reservation(sixth):
 
     assert ask(46) == ["六号展厅不接待超过 40 人的团组。"]
     assert ask(40) == []
+
+
+class Recorder(Sixth):
+    """The sixth member, keeping every reservation its rule is asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[ReservationRequest] = []
+
+    @hookimpl
+    def portal_validate_reservation(self, reservation, site):
+        self.asked.append(reservation)
+        return []
+
+
+def test_hook_portal_validate_reservation_sees_each_squad(app):
+    recorder = Recorder()
+    with registered(app, recorder, "sixth"):
+        sync_plugins(only="sixth")
+        db.session.commit()
+        hall = db.session.scalar(select(TeachingSite).where(TeachingSite.plugin == "sixth"))
+        day = datetime.now(LOCAL_TZ).date() + timedelta(days=14)
+        while day.isoweekday() != 5:
+            day += timedelta(days=1)
+        nine = datetime.combine(day, time(9), tzinfo=LOCAL_TZ)
+        plan = [PlannedStop(0, "visit", nine, 60, site=hall, squads=2, guide_requested=True)]
+        assert check_plan(plan, 80, class_name="某班") == []
+    (asked,) = recorder.asked
+    assert (asked.group_size, asked.class_name, asked.squad_count, asked.largest_squad) == (
+        80,
+        "某班",
+        2,
+        40,
+    )
+    assert asked.squads == (
+        Squad(1, nine, nine + timedelta(hours=1), 40),
+        Squad(2, nine + timedelta(hours=1), nine + timedelta(hours=2), 40),
+    )
+    assert (asked.starts_at, asked.ends_at) == (nine, nine + timedelta(hours=2))

@@ -23,6 +23,7 @@ from portal.specs import (
     InstitutionSpec,
     ReservationRequest,
     SiteSpec,
+    Squad,
     TeacherSpec,
 )
 
@@ -202,6 +203,18 @@ def test_songshan_battlefield_splits_big_groups_into_squads(demo):
     assert member_rule_problems(booking(site, TUESDAY, group_size=60), site) == []
     both = member_rule_problems(booking(site, TUESDAY, group_size=80, guide=False), site)
     assert len(both) == 2
+
+
+def test_songshan_battlefield_judges_each_squad_of_a_split_class(demo):
+    site = site_of("songshan_base", "battlefield")
+    nine = datetime.combine(TUESDAY, time(9), tzinfo=LOCAL)
+    squads = tuple(
+        Squad(n + 1, nine + timedelta(hours=n), nine + timedelta(hours=n + 1), 20) for n in range(4)
+    )
+    split = replace(booking(site, TUESDAY, group_size=80), squads=squads)
+    assert member_rule_problems(split, site) == []
+    two = replace(split, squads=(replace(squads[0], size=70), replace(squads[1], size=10)))
+    assert "本次70人" in member_rule_problems(two, site)[0]
 
 
 def test_songshan_guide_rule_spares_other_sites(demo):

@@ -354,9 +354,13 @@ def test_double_submit_creates_one_booking(organizer):
 
 
 def test_a_monday_shows_the_closed_day_and_other_dates(organizer):
-    training_class = register(organizer)
-    tpl = template(ONE_DAY)
     monday = TUESDAY - timedelta(days=1)
+    training_class = register(
+        organizer,
+        starts_on=(monday - timedelta(days=2)).isoformat(),
+        ends_on=(TUESDAY + timedelta(days=2)).isoformat(),
+    )
+    tpl = template(ONE_DAY)
     url = f"/bookings/new?class_id={training_class.id}"
     page = organizer.post(url, data=book_form(tpl, start=monday)).get_data(as_text=True)
     assert "闭馆" in page and "不开放" in page
@@ -381,7 +385,9 @@ def test_a_monday_shows_the_closed_day_and_other_dates(organizer):
 
 
 def test_a_large_class_is_offered_squads(organizer):
-    training_class = register(organizer, size="50")
+    training_class = register(
+        organizer, size="50", ends_on=(TUESDAY + timedelta(days=2)).isoformat()
+    )
     tpl = template(THREE_DAYS)
     url = f"/bookings/new?class_id={training_class.id}"
     page = organizer.post(url, data=book_form(tpl)).get_data(as_text=True)

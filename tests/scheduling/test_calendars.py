@@ -426,7 +426,26 @@ def test_public_site_feed(client, booked):
     again = parse(client.get(f"/calendar/site/{spirit.id}.ics"))
     uids = [str(e["UID"]) for e in events]
     assert uids == [str(e["UID"]) for e in again.walk("VEVENT")]
-    assert re.fullmatch(r"reservation-\d+@localhost", uids[0])
+    assert re.fullmatch(r"reservation-\d+", uids[0])
+
+
+def test_uids_never_depend_on_the_host_asked(app, client, booked):
+    """One booking fetched through two host names is one event in a calendar app."""
+    spirit = site("spirit_base")
+    url = f"/calendar/site/{spirit.id}.ics"
+
+    def uids(**kwargs) -> list[str]:
+        return [str(e["UID"]) for e in parse(client.get(url, **kwargs)).walk("VEVENT")]
+
+    inside = uids(base_url="http://portal.internal:5081")
+    outside = uids(base_url="https://huanxian.example.org")
+    assert inside == outside and "internal" not in inside[0]
+    app.config["CALENDAR_UID_DOMAIN"] = "huanxian.example.org"
+    try:
+        configured = uids(base_url="http://portal.internal:5081")
+    finally:
+        app.config["CALENDAR_UID_DOMAIN"] = None
+    assert configured == [f"{uid}@huanxian.example.org" for uid in inside]
 
 
 def test_member_and_teacher_feeds(client, booked):

@@ -232,7 +232,7 @@ def test_checking_a_long_route_costs_the_same_queries_however_many_bookings_exis
     before = queries()
     for week in range(1, 4):
         book(
-            new_class(10, name=f"第{week}周"),
+            new_class(10, name=f"第{week}周", start=start + timedelta(days=7 * week)),
             shift_plan(plan, 7 * week)[:3],
             user("organizer"),
         )
@@ -328,7 +328,9 @@ def test_expired_offers_go_to_the_next_in_line(demo):
 
 def test_cancel_deadline_binds_the_organizer_not_the_office(demo):
     soon = datetime.now(LOCAL_TZ).date() + timedelta(days=2)
-    booking = book(new_class(10), [stop("cemetery", at(soon, 9), 60)], user("organizer"))
+    booking = book(
+        new_class(10, start=soon), [stop("cemetery", at(soon, 9), 60)], user("organizer")
+    )
     with pytest.raises(ServiceError, match="已过取消截止日期"):
         cancel_booking(booking, user("organizer"), "临时变化")
     cancel_booking(booking, user("office"), "临时变化")
@@ -405,11 +407,12 @@ def test_class_validation(demo):
 def test_moving_a_booking_rechecks_every_stop_and_frees_the_old_places(demo):
     tuesday = future_weekday(2)
     plan = [stop("heshun_library", at(tuesday, 10), 60)]
-    booking = book(new_class(40, name="要改期的班"), plan, user("organizer"))
+    booking = book(new_class(40, name="要改期的班", days=9), plan, user("organizer"))
     decide(booking.reservations[0], user("tengchong_college_staff"), confirm=True)
     waiting = book(new_class(20, name="候补的班"), plan, user("organizer"), waitlist_full=True)
     # Another class already fills the library a week later: moving there is refused.
-    book(new_class(40, name="占位的班"), shift_plan(plan, 7), user("organizer"))
+    next_week = tuesday + timedelta(days=7)
+    book(new_class(40, name="占位的班", start=next_week), shift_plan(plan, 7), user("organizer"))
     with pytest.raises(BookingRefused):
         move_booking(
             db.session.get(Booking, booking.id), tuesday + timedelta(days=7), user("organizer")
@@ -429,7 +432,9 @@ def test_moving_a_booking_rechecks_every_stop_and_frees_the_old_places(demo):
 
 def test_moving_after_the_deadline_is_for_the_office(demo):
     soon = datetime.now(LOCAL_TZ).date() + timedelta(days=2)
-    booking = book(new_class(10), [stop("cemetery", at(soon, 9), 60)], user("organizer"))
+    booking = book(
+        new_class(10, start=soon, days=9), [stop("cemetery", at(soon, 9), 60)], user("organizer")
+    )
     with pytest.raises(ServiceError, match="已过改期截止日期"):
         move_booking(booking, soon + timedelta(days=7), user("organizer"))
     move_booking(booking, soon + timedelta(days=7), user("office"))
@@ -442,7 +447,9 @@ def test_the_booking_page_moves_a_booking(demo, client):
 
     tuesday = future_weekday(2)
     booking = book(
-        new_class(10, name="页面改期"), [stop("cemetery", at(tuesday, 9), 60)], user("organizer")
+        new_class(10, name="页面改期", days=3),
+        [stop("cemetery", at(tuesday, 9), 60)],
+        user("organizer"),
     )
     login(client, "organizer")
     assert "改期" in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
@@ -456,4 +463,6 @@ def test_the_booking_page_moves_a_booking(demo, client):
     bad = client.post(
         f"/bookings/{booking.id}/move", data={"start_date": "2026-02-30"}, follow_redirects=True
     )
-    assert bad.status_code == 200 and "已改期" not in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "已改期" not in bad.get_data(as_text=True)
+    assert "请填写有效的日期" in bad.get_data(as_text=True)
+    assert 'value="2026-02-30"' in bad.get_data(as_text=True)

@@ -87,9 +87,10 @@ def build_world() -> dict[str, Any]:
     db.session.commit()
     office = user("office")
 
-    # Organizer A's class: one stop at member A's site, one at member B's.
+    # Organizer A's class: one stop at member A's site, one at member B's. It runs for three
+    # months, so that the matrix's booking a week later and move two months ahead lie within it.
     start_a = future_weekday(2)
-    class_a = new_class(30, name="安全测试甲班", theme="乡村振兴", start=start_a)
+    class_a = new_class(30, name="安全测试甲班", theme="乡村振兴", start=start_a, days=90)
     booking_a = book(
         class_a,
         [

@@ -20,7 +20,7 @@ from portal.specs import (
 )
 
 # Visits to villagers' homes disturb family life; the village takes groups of at most this
-# many trainees at a time, and a larger class splits and books each part separately.
+# many trainees at a time, and a larger class splits into squads that visit in turn.
 MAX_HOME_VISIT_GROUP = 30
 # Sites (by key) where the class walks from house to house.
 HOME_VISIT_SITE_KEYS = frozenset({"model_village"})
@@ -120,10 +120,14 @@ def portal_event_types() -> list[EventTypeSpec]:
 
 @hookimpl
 def portal_validate_reservation(reservation: ReservationRequest, site) -> list[str]:
-    """Home visits in the village go in groups of at most MAX_HOME_VISIT_GROUP trainees."""
-    if site.key not in HOME_VISIT_SITE_KEYS or reservation.group_size <= MAX_HOME_VISIT_GROUP:
+    """Home visits in the village go in groups of at most MAX_HOME_VISIT_GROUP trainees.
+
+    A class split into squads (``reservation.squads``, one after another) is judged squad
+    by squad: ``largest_squad`` is the whole class when it is not split.
+    """
+    if site.key not in HOME_VISIT_SITE_KEYS or reservation.largest_squad <= MAX_HOME_VISIT_GROUP:
         return []
     return [
         f"{site.name}入户走访每批不超过{MAX_HOME_VISIT_GROUP}人，"
-        f"本次{reservation.group_size}人，请分批预约。"
+        f"本次{reservation.largest_squad}人，请分成小组依次走访。"
     ]
