@@ -186,11 +186,9 @@ def feed_subject(token: str) -> tuple[TrainingClass, RosterEntry] | None:
     return training_class, entry
 
 
-def feed_ics(training_class: TrainingClass, entry: RosterEntry, host: str) -> bytes:
+def feed_ics(training_class: TrainingClass, entry: RosterEntry) -> bytes:
     """The trainee's calendar of the class: their own choices, every squad as one event."""
     entries = [
         calendars.make_entry(r, True) for r in itinerary.visible_reservations(training_class, entry)
     ]
-    return calendars.build_ics(
-        entries, name=_("培训班日程：%(name)s", name=training_class.name), host=host
-    )
+    return calendars.build_ics(entries, name=_("培训班日程：%(name)s", name=training_class.name))

@@ -188,7 +188,7 @@ def my_feed(token: str):
     if found is None:
         abort(404)
     training_class, entry = found
-    body = handbook.feed_ics(training_class, entry, request.host)
+    body = handbook.feed_ics(training_class, entry)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'inline; filename="class-{training_class.id}.ics"'
