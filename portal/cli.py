@@ -140,7 +140,7 @@ def load_demo() -> None:
     from portal.demo import DEMO_PASSWORD
     from portal.demo import load_demo as load
 
-    accounts = load(trainees=True)
+    accounts = load(season=True)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for a in accounts:
         click.echo(f"  {a.username:<28} {a.role}{'  ' + a.member_key if a.member_key else ''}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import import_module
 
 from sqlalchemy import select
 
@@ -36,12 +38,25 @@ def demo_accounts(member_keys: list[str]) -> list[DemoAccount]:
     return accounts
 
 
-def load_demo(*, trainees: bool = False) -> list[DemoAccount]:
+# The living part of the demo, one loader per area, run in this order: each adds what a demo
+# account of that area should see after `make run` (a class under way with its roster, an open
+# run, ...). A loader is "module:function", takes no argument, is idempotent and may flush.
+SEASON_PARTS: dict[str, str] = {
+    "trainees": "portal.trainees.demo:load_demo_trainees",
+}
+
+
+def _season_loader(part: str) -> Callable[[], object]:
+    module, _, function = SEASON_PARTS[part].partition(":")
+    return getattr(import_module(module), function)
+
+
+def load_demo(*, season: bool | Iterable[str] = False) -> list[DemoAccount]:
     """Sync the plugins and create the demo accounts that do not exist yet. Commits.
 
-    With ``trainees`` (what ``flask portal load-demo`` and so ``make run`` do), also the
-    living part of the demo (portal/trainees/demo.py): a class under way with its roster,
-    an open run and an elective. Tests that need an otherwise empty schedule leave it out.
+    ``season=True`` (what ``flask portal load-demo`` and so ``make run`` do) also loads every
+    part of the living season (SEASON_PARTS); a list names only some parts (tests). Tests that
+    need an otherwise empty schedule leave it out.
     """
     sync_plugins()
     db.session.flush()
@@ -63,11 +78,11 @@ def load_demo(*, trainees: bool = False) -> list[DemoAccount]:
         )
     load_demo_routes()
     db.session.commit()
-    if trainees:
-        from portal.trainees.demo import load_demo_trainees
-
-        load_demo_trainees()
-        db.session.commit()
+    parts = list(SEASON_PARTS) if season is True else list(season or ())
+    for part in SEASON_PARTS:
+        if part in parts:
+            _season_loader(part)()
+            db.session.commit()
     return accounts
 
 

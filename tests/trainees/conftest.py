@@ -11,5 +11,5 @@ def trainee_demo(app: Flask) -> Flask:
     """The whole demo, as `flask portal load-demo` loads it: the class under way, the run."""
     from portal.demo import load_demo
 
-    load_demo(trainees=True)
+    load_demo(season=["trainees"])
     return app

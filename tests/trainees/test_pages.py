@@ -149,9 +149,9 @@ def test_the_whole_demo_loads_on_a_migrated_database_twice(tmp_path):
         app = make_test_app(url, str(tmp_path))
         with app.app_context():
             upgrade()
-            load_demo(trainees=True)
+            load_demo(season=["trainees"])
             before = snapshot()
-            load_demo(trainees=True)
+            load_demo(season=["trainees"])
             after = snapshot()
             changed = {t for t in before if before[t] != after[t]}
             # Syncing the plugins again notes the time, and commits move the page cache on.

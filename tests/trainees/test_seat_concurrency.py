@@ -41,7 +41,7 @@ def concurrent_app(tmp_path):
         app.config["TEST_DATABASE_URL"] = url
         with app.app_context():
             db.create_all()
-            load_demo(trainees=True)
+            load_demo(season=["trainees"])
             db.session.remove()
         yield app
         with app.app_context():
