@@ -26,6 +26,7 @@ AREAS: dict[str, Any] = {
     "roster": _l("学员名单"),
     "open_run": _l("开放班次"),
     "elective": _l("选学"),
+    "attendance": _l("考勤"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -125,6 +126,17 @@ ACTION_LABELS: dict[str, Any] = {
     "event.entry": _l("报送参赛"),
     "event.register": _l("报名参加活动"),
     "event.register_cancel": _l("取消活动报名"),
+    # attendance: supervisors, sign-in, marks, leave, withdrawal
+    "attendance.supervisor_add": _l("指定班主任"),
+    "attendance.supervisor_remove": _l("撤销班主任"),
+    "attendance.sign_in": _l("学员签到"),
+    "attendance.mark": _l("登记考勤"),
+    "attendance.leave_ask": _l("申请请假"),
+    "attendance.leave_approve": _l("批准请假"),
+    "attendance.leave_refuse": _l("不批准请假"),
+    "attendance.withdrawal_flag": _l("达到退学条件"),
+    "attendance.withdrawal_confirm": _l("确认退学"),
+    "attendance.withdrawal_dismiss": _l("不予退学"),
 }
 
 

@@ -31,6 +31,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "travel_margin_minutes": 15,
     # How far from the asked date the portal looks for dates on which a whole route fits.
     "suggest_within_days": 30,
+    # Attendance (考勤): 学时 credited for an attended half-day session (a full day is two).
+    "attendance_hours_per_half_day": 4,
+    # Half-day sessions of 旷课 at which a trainee is flagged for withdrawal (4 = two days).
+    "attendance_absence_limit": 4,
+    # Minutes after a session starts from which a sign-in counts as 迟到.
+    "attendance_late_minutes": 15,
 }
 
 
@@ -42,6 +48,9 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "travel_speed_kmh": (1, 200),
     "travel_margin_minutes": (0, 240),
     "suggest_within_days": (1, 365),
+    "attendance_hours_per_half_day": (1, 8),
+    "attendance_absence_limit": (1, 60),
+    "attendance_late_minutes": (0, 240),
 }
 
 
