@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -37,7 +38,7 @@ class SupervisorForm(FlaskForm):
 class MarkForm(FlaskForm):
     entry_id = HiddenField()
     status = SelectField(
-        _l("考勤"), choices=[(k, v) for k, v in MARKS.items()], validate_choice=True
+        _l("考勤"), choices=[SelectChoice(k, v) for k, v in MARKS.items()], validate_choice=True
     )
     reason = StringField(_l("原因"), validators=[Length(max=200), no_nul])
     submit = SubmitField(_l("登记"))

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from portal.attendance import leave, services, tokens
 from portal.attendance.forms import (
@@ -317,7 +318,7 @@ def _render_me(typed: tuple[int, LeaveForm] | None = None, status: int = 200):
         else:
             form = LeaveForm(prefix=f"c{training_class.id}", formdata=None)
         form.sessions.choices = [
-            (str(s.id), _session_label(s)) for s in sessions if s.ends_at > now
+            SelectChoice(str(s.id), _session_label(s)) for s in sessions if s.ends_at > now
         ]
         cards.append(
             {
