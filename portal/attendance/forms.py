@@ -13,7 +13,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.attendance.models import MARKS
@@ -69,6 +69,10 @@ class LeaveForm(FlaskForm):
         validators=[InputRequired(_l("请填写请假事由。")), Length(max=500), no_nul],
     )
     submit = SubmitField(_l("提交请假申请"))
+
+    def validate_sessions(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("请选择请假的半天。"))
 
 
 class DecisionForm(FlaskForm):

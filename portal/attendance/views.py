@@ -184,6 +184,7 @@ def session_qr(session_id: int):
         sitting=session,
         training_class=session.training_class,
         qr=qr_svg(url, scale=6, title=_("签到二维码")),
+        url=url,
         code=tokens.typed_code(session.id, period),
         refresh=tokens.seconds_left(),
         is_open=session.opens_at <= utcnow() < session.ends_at,
