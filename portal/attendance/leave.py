@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.attendance.models import (
+    ATTENDED,
     AttendanceMark,
     AttendanceSession,
     LeaveRequest,
@@ -78,8 +79,19 @@ def ask_leave(
                 )
             )
         )
+        attended = set(
+            db.session.scalars(
+                select(AttendanceMark.session_id).where(
+                    AttendanceMark.entry_id == entry.id,
+                    AttendanceMark.session_id.in_(chosen),
+                    AttendanceMark.status.in_(ATTENDED),
+                )
+            )
+        )
         if taken:
             errors["sessions"] = _("所选半天中已有待审批或已批准的请假。")
+        elif attended:
+            errors["sessions"] = _("所选半天中已有您的签到记录，不能再请假。")
     if errors:
         raise ValidationFailed(errors)
     leave = LeaveRequest(class_id=training_class.id, entry_id=entry.id, reason=reason)
