@@ -273,8 +273,15 @@ def _insert_ignoring_duplicate(model: Any, keys: list[str], **values: Any) -> bo
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return db.session.execute(statement).rowcount == 1
+    table = model.__table__
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(table.c.id)
+    )
+    # Core, not the ORM's bulk insert (whose rowcount PostgreSQL drivers leave at -1).
+    return db.session.connection().execute(statement).first() is not None
 
 
 def _set_times(session: AttendanceSession, slot: dict, title: str) -> None:
