@@ -319,3 +319,14 @@ def test_absence_limit_flags_withdrawal(world):
         )
     db.session.commit()
     assert db.session.scalar(select(Withdrawal.reason)) == "absence"
+
+
+def test_absence_accrued_by_time_is_flagged_by_the_timer_once(world):
+    from datetime import timedelta
+
+    training_class = klass(days=3)
+    fourth = sessions(training_class)[3]
+    later = fourth.ends_at + timedelta(minutes=1)  # four half days over, nobody signed in
+    assert leave.flag_withdrawals(now=later) == 3  # each trainee: 4 half days of 旷课
+    assert leave.flag_withdrawals(now=later) == 0
+    assert db.session.scalar(select(func.count()).select_from(Withdrawal)) == 3
