@@ -52,7 +52,7 @@ class SeasonForm(FlaskForm):
 
 
 class RequestForm(FlaskForm):
-    class_id = SelectField(_l("培训班"), coerce=str)
+    class_id = SelectField(_l("培训班"), coerce=str, validate_choice=False)
     size = WholeNumberField(_l("人数"))
     dates_text = TextAreaField(
         _l("可接受的开始日期"),

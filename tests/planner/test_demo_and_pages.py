@@ -1,0 +1,109 @@
+"""The living demo's season and the planner's pages, as the office and an organizer see them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.demo import load_demo
+from portal.extensions import db
+from portal.planner.demo import DEMO_SEASON
+from portal.planner.models import PlanRun, PlanSeason
+from tests.conftest import login
+
+
+def test_the_demo_season_has_requests_and_a_plan(app):
+    load_demo(season=["trainees", "planner"])
+    load_demo(season=["planner"])  # idempotent
+    seasons = list(db.session.scalars(select(PlanSeason).where(PlanSeason.name == DEMO_SEASON)))
+    assert len(seasons) == 1
+    assert len(seasons[0].requests) == 10
+    run = db.session.scalar(select(PlanRun).where(PlanRun.season_id == seasons[0].id))
+    assert run is not None and run.status == "proposed"
+    assert run.placed >= 8, [(i.request.training_class.name, i.reason) for i in run.items]
+
+    client = app.test_client()
+    login(client, "office")
+    page = client.get(f"/planner/runs/{run.id}").get_data(as_text=True)
+    assert "接受方案并逐一预约" in page
+    assert "按周、按教学点查看" in page
+    assert client.get(f"/planner/seasons/{seasons[0].id}").status_code == 200
+    assert client.get("/planner").status_code == 200
+    login(client, "organizer")
+    page = client.get(f"/planner/seasons/{seasons[0].id}").get_data(as_text=True)
+    assert "浙江省处级干部党性教育专题班" in page
+    assert "运行规划" not in page
+    assert client.get(f"/planner/runs/{run.id}").status_code == 403
+
+
+def test_forms_answer_in_chinese_and_keep_what_was_typed(app):
+    load_demo()
+    client = app.test_client()
+    login(client, "office")
+    assert client.get("/planner/seasons/new").status_code == 200
+    answer = client.post(
+        "/planner/seasons/new",
+        data={
+            "name": "秋季调训",
+            "starts_on": "2099-13-45",
+            "ends_on": "昨天",
+            "time_limit": "abc",
+        },
+    )
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "请填写有效的日期" in text and "请填写整数" in text
+    assert 'value="秋季调训"' in text
+    answer = client.post(
+        "/planner/seasons/new",
+        data={
+            "name": "秋季调训",
+            "starts_on": "2027-09-01",
+            "ends_on": "2027-08-01",
+            "time_limit": "30",
+        },
+    )
+    assert "结束日期不能早于开始日期" in answer.get_data(as_text=True)
+    answer = client.post(
+        "/planner/seasons/new",
+        data={
+            "name": "秋季调训",
+            "starts_on": "2027-09-01",
+            "ends_on": "2027-11-30",
+            "time_limit": "20",
+        },
+        follow_redirects=True,
+    )
+    assert "调训季已开启" in answer.get_data(as_text=True)
+    season_id = db.session.scalar(select(PlanSeason.id).where(PlanSeason.name == "秋季调训"))
+    login(client, "organizer")
+    assert client.get(f"/planner/seasons/{season_id}/requests/new").status_code == 200
+    answer = client.post(
+        f"/planner/seasons/{season_id}/requests/new",
+        data={
+            "class_id": "abc",
+            "size": "x",
+            "dates_text": "2027-09-07 9\n\x00",
+            "template_ids": ["1", "zz"],
+            "days": "-1",
+        },
+    )
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "请填写整数" in text and "包含无效字符" in text
+    # Well-formed but wrong for its context: the service's words beside the fields.
+    answer = client.post(
+        f"/planner/seasons/{season_id}/requests/new",
+        data={
+            "class_id": "999999",
+            "size": "30",
+            "dates_text": "2027-12-07 3",
+            "template_ids": ["999999"],
+            "days": "0",
+        },
+    )
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "请选择您的培训班" in text
+    assert "不在调训季" in text
+    assert "请至少选择一条可接受的线路" in text
+    assert "2027-12-07 3" in text
