@@ -2,7 +2,7 @@
 
 Revision ID: 3c9e7a51d2b8
 Revises: 6f2a1d4b0c32
-Create Date: 2026-12-06 22:54:27.443993
+Create Date: 2026-12-06 23:06:22.931221
 
 """
 from alembic import op
@@ -68,6 +68,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('season_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
     sa.Column('solver_status', sa.String(length=16), nullable=False),
     sa.Column('objective', sa.Double(), nullable=False),
     sa.Column('bound', sa.Double(), nullable=False),
@@ -81,7 +82,7 @@ def upgrade():
     sa.Column('started_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("status IN ('proposed','accepted')", name=op.f('ck_plan_runs_status')),
+    sa.CheckConstraint("status IN ('running','proposed','accepted','failed')", name=op.f('ck_plan_runs_status')),
     sa.ForeignKeyConstraint(['season_id'], ['plan_seasons.id'], name=op.f('fk_plan_runs_season_id_plan_seasons')),
     sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_plan_runs_started_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_runs'))

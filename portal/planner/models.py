@@ -103,11 +103,15 @@ class PlanRun(db.Model):
     """One run of the planner over a season: the solver's answer and how good it is."""
 
     __tablename__ = "plan_runs"
-    __table_args__ = (CheckConstraint("status IN ('proposed','accepted')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('running','proposed','accepted','failed')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     season_id: Mapped[int] = mapped_column(ForeignKey("plan_seasons.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    # running (the solver works in the background) → proposed → accepted; or failed.
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    message: Mapped[str] = mapped_column(Text, default="")
     solver_status: Mapped[str] = mapped_column(String(16), default="")
     objective: Mapped[float] = mapped_column(default=0.0)
     bound: Mapped[float] = mapped_column(default=0.0)

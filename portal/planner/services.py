@@ -8,6 +8,7 @@ nothing (NotFound) or is refused (PermissionDenied).
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -348,16 +349,63 @@ def pin_request(found: PlanRequest, actor: Any, action: str, item: PlanItem | No
 # ---------------------------------------------------------------- running the planner
 
 
-def run_planner(
-    season: PlanSeason, actor: Any, *, time_limit: int | None = None, workers: int = 0
-) -> PlanRun:
-    """Run the planner over the season's submitted requests and store its plan. Commits."""
+def start_run(season: PlanSeason, actor: Any, *, time_limit: int | None = None) -> PlanRun:
+    """Record a run of the planner (status running) for ``compute_run``. Commits."""
     if actor is not None:
         require_office(actor)
     errors: dict[str, str] = {}
     limit = _time_limit(time_limit if time_limit is not None else season.time_limit, errors)
     if errors:
         raise ValidationFailed(errors)
+    busy = db.session.scalar(
+        select(PlanRun).where(PlanRun.season_id == season.id, PlanRun.status == "running")
+    )
+    if busy is not None and not run_stalled(busy):
+        raise ServiceError(_("该调训季正在规划中，请稍候。"))
+    run = PlanRun(
+        season_id=season.id,
+        status="running",
+        time_limit=limit,
+        started_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(run)
+    if actor is not None:
+        record(actor, "planner.run", season.name, time_limit=limit)
+    db.session.commit()
+    return run
+
+
+# A run still "running" this long after its time limit was lost (its process ended).
+STALL_MARGIN = timedelta(minutes=5)
+
+
+def run_stalled(run: PlanRun) -> bool:
+    return (
+        run.status == "running"
+        and utcnow() > run.created_at + timedelta(seconds=run.time_limit) + STALL_MARGIN
+    )
+
+
+def compute_run(run_id: int, *, workers: int = 0) -> PlanRun:
+    """Build the candidates, solve, and store the plan of a running run. Commits.
+
+    On any error the run is marked failed with the message, so its page never waits forever.
+    """
+    run = db.session.get(PlanRun, run_id)
+    try:
+        _compute(run, workers)
+    except Exception as error:  # noqa: BLE001  (recorded on the run, then raised)
+        db.session.rollback()
+        run = db.session.get(PlanRun, run_id)
+        run.status = "failed"
+        run.message = str(error)[:2000]
+        db.session.commit()
+        raise
+    return run
+
+
+def _compute(run: PlanRun, workers: int) -> None:
+    season = run.season
     workers = workers or current_app.config.get("PLANNER_WORKERS", 0)
     requests = [r for r in season.requests if r.status == "submitted"]
     templates = {t.id: t for t in published_templates()}
@@ -369,21 +417,13 @@ def run_planner(
         demands,
         candidates,
         solver.limits_for(context, templates),
-        time_limit=limit,
+        time_limit=run.time_limit,
         workers=workers,
     )
-    run = PlanRun(
-        season_id=season.id,
-        solver_status=answer.status,
-        objective=answer.objective,
-        bound=answer.bound,
-        gap=answer.gap,
-        requests=len(requests),
-        candidates=len(candidates),
-        time_limit=limit,
-        seconds=round(answer.seconds, 3),
-        started_by_id=getattr(actor, "id", None),
-    )
+    run.solver_status = answer.status
+    run.objective, run.bound, run.gap = answer.objective, answer.bound, answer.gap
+    run.requests, run.candidates = len(requests), len(candidates)
+    run.seconds = round(answer.seconds, 3)
     with_candidates = {c.request_id for c in candidates}
     for request in requests:
         chosen = answer.chosen.get(request.id)
@@ -404,11 +444,37 @@ def run_planner(
         run.items.append(item)
     run.placed = len(answer.chosen)
     run.placed_trainees = sum(r.size for r in requests if r.id in answer.chosen)
-    db.session.add(run)
-    if actor is not None:
-        record(actor, "planner.run", season.name, placed=run.placed, status=run.solver_status)
+    run.status = "proposed"
     db.session.commit()
-    return run
+
+
+def run_planner(
+    season: PlanSeason, actor: Any, *, time_limit: int | None = None, workers: int = 0
+) -> PlanRun:
+    """Run the planner over the season's submitted requests, here and now. Commits."""
+    run = start_run(season, actor, time_limit=time_limit)
+    return compute_run(run.id, workers=workers)
+
+
+def compute_in_background(app: Any, run_id: int) -> threading.Thread:
+    """compute_run in a thread of this process, with its own app context and session.
+
+    The run's row is the only shared state: any server answers its page. If the process
+    ends meanwhile, the run shows as stalled after its time limit and a margin.
+    """
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                compute_run(run_id)
+            except Exception:  # noqa: BLE001  (compute_run recorded it on the run)
+                app.logger.exception("planner run %s failed", run_id)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"planner-run-{run_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 # ---------------------------------------------------------------- accepting a plan
@@ -421,8 +487,10 @@ def accept_run(run: PlanRun, actor: Any) -> dict[str, int]:
     reasons book() gives, the others are booked. Organizers are told. Commits per item.
     """
     require_office(actor)
-    if run.status != "proposed":
+    if run.status == "accepted":
         raise ServiceError(_("该方案已接受过。"))
+    if run.status != "proposed":
+        raise ServiceError(_("该方案尚未完成或规划失败，不能接受。"))
     if latest_run(run.season) is not run:
         raise ServiceError(_("这不是最新的方案，请接受最新一次规划的结果。"))
     run_id = run.id

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,6 +30,7 @@ from portal.planner import services
 from portal.planner.forms import ActionForm, RequestForm, RunForm, SeasonForm
 from portal.planner.models import PlanItem
 from portal.scheduling.models import TrainingClass
+from portal.timeutil import utcnow
 
 bp = Blueprint("planner", __name__, url_prefix="/planner", template_folder="templates")
 
@@ -211,18 +221,34 @@ def run(season_id: int):
             flash(str(message), "danger")
         return redirect(url_for("planner.season", season_id=found.id))
     try:
-        done = services.run_planner(found, current_user, time_limit=form.time_limit.data)
+        started = services.start_run(found, current_user, time_limit=form.time_limit.data)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for("planner.season", season_id=found.id))
-    return redirect(url_for("planner.run_detail", run_id=done.id))
+    run_id = started.id
+    if current_app.config.get("PLANNER_BACKGROUND", True):
+        services.compute_in_background(current_app._get_current_object(), run_id)
+    else:
+        try:
+            services.compute_run(run_id)
+        except Exception:  # noqa: BLE001  (recorded on the run, shown on its page)
+            current_app.logger.exception("planner run %s failed", run_id)
+    return redirect(url_for("planner.run_detail", run_id=run_id))
 
 
 @bp.get("/runs/<int:run_id>")
 @login_required
 def run_detail(run_id: int):
     found = guarded(services.get_run, run_id, current_user)
+    if found.status == "running":
+        elapsed = int((utcnow() - found.created_at).total_seconds())
+        return render_template(
+            "planner/running.html",
+            run=found,
+            elapsed=min(elapsed, found.time_limit),
+            stalled=services.run_stalled(found),
+        )
     weeks = services.calendar_weeks(found)
     week = None
     try:

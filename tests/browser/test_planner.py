@@ -42,7 +42,10 @@ def test_planner_on_a_phone(new_page: Callable[..., Page], base_url: str):
     expect(notice).to_be_visible()
     page.locator("form.planner-run").evaluate("f => f.removeAttribute('aria-busy')")
     page.get_by_role("button", name="运行规划").click()
-    expect(heading(page)).to_contain_text("规划方案", timeout=15_000)
+    # The run page: 规划中 with a progress bar while the solver works in the background,
+    # refreshing itself until the plan is there.
+    expect(heading(page)).to_contain_text("规划方案")
+    expect(page.get_by_role("button", name="接受方案并逐一预约")).to_be_visible(timeout=30_000)
     assert_no_console_errors(page)
 
     page = new_page(phone=True)

@@ -107,3 +107,66 @@ def test_forms_answer_in_chinese_and_keep_what_was_typed(app):
     assert "不在调训季" in text
     assert "请至少选择一条可接受的线路" in text
     assert "2027-12-07 3" in text
+
+
+def test_the_office_runs_the_planner_in_the_background_and_watches_it(app):
+    """The run page says 规划中 with a progress bar and refreshes until the plan is there."""
+    import time
+
+    from portal.planner.models import PlanRun
+
+    load_demo(season=["planner"])
+    season_id = db.session.scalar(select(PlanSeason.id).where(PlanSeason.name == DEMO_SEASON))
+    app.config["PLANNER_WORKERS"] = 1
+    client = app.test_client()
+    login(client, "office")
+    answer = client.post(f"/planner/seasons/{season_id}/run", data={"time_limit": "0"})
+    assert answer.status_code == 302
+    assert "/planner/seasons/" in answer.headers["Location"]  # refused: 1–600 seconds
+    answer = client.post(f"/planner/seasons/{season_id}/run", data={"time_limit": "3"})
+    run_url = answer.headers["Location"]
+    run_id = int(run_url.rsplit("/", 1)[1])
+    first = client.get(run_url).get_data(as_text=True)
+    assert "规划中" in first or "接受方案并逐一预约" in first
+    for _ in range(100):
+        db.session.expire_all()
+        if db.session.get(PlanRun, run_id).status != "running":
+            break
+        time.sleep(0.2)
+    run = db.session.get(PlanRun, run_id)
+    assert run.status == "proposed", run.message
+    page = client.get(run_url).get_data(as_text=True)
+    assert "接受方案并逐一预约" in page
+    assert 'http-equiv="refresh"' not in page
+
+
+def test_a_running_run_shows_its_progress_and_a_lost_one_says_so(app):
+    from datetime import timedelta
+
+    from portal.planner import services
+    from portal.planner.models import PlanRun
+    from tests.scheduling.helpers import user
+
+    load_demo(season=["planner"])
+    season = db.session.scalar(select(PlanSeason).where(PlanSeason.name == DEMO_SEASON))
+    run = services.start_run(season, user("office"), time_limit=20)
+    run_id = run.id
+    client = app.test_client()
+    login(client, "office")
+    page = client.get(f"/planner/runs/{run_id}").get_data(as_text=True)
+    assert "规划中" in page and "<progress" in page and 'http-equiv="refresh"' in page
+    assert "接受方案并逐一预约" not in page
+    # Only one run of a season at a time …
+    try:
+        services.start_run(season, user("office"), time_limit=20)
+        raise AssertionError("two runs at once")
+    except services.ServiceError as refused:
+        assert "正在规划中" in refused.message
+    # … unless it was lost (its process ended): then the page says so and a new one may start.
+    lost = db.session.get(PlanRun, run_id)
+    lost.created_at = lost.created_at - timedelta(hours=1)
+    db.session.commit()
+    page = client.get(f"/planner/runs/{run_id}").get_data(as_text=True)
+    assert "没有完成" in page and 'http-equiv="refresh"' not in page
+    assert services.start_run(season, user("office"), time_limit=20).id != run_id
+    db.session.rollback()

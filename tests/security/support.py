@@ -222,7 +222,9 @@ def build_planner(class_a_id: int, start_a: date, template_id: int, office: Any)
             "template_ids": [template_id],
         },
     )
-    run = PlanRun(season_id=season.id, solver_status="OPTIMAL", requests=1, placed=1)
+    run = PlanRun(
+        season_id=season.id, status="proposed", solver_status="OPTIMAL", requests=1, placed=1
+    )
     run.items.append(
         PlanItem(
             request_id=request.id,
