@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -15,6 +16,8 @@ from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import Reservation
 from tests.planner.helpers import one_stop_template, request_for, season
 from tests.scheduling.helpers import new_class, site, user
+
+pytestmark = pytest.mark.db
 
 
 def test_accept_books_each_placement_and_reports_a_booking_made_meanwhile(planner_app):

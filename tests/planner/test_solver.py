@@ -15,6 +15,8 @@ from portal.scheduling.fitting import BookingRefused, plan_from_template
 from tests.planner.helpers import one_stop_template, request_for, season
 from tests.scheduling.helpers import user
 
+pytestmark = pytest.mark.db
+
 
 def by_request(run):
     return {item.request_id: item for item in run.items}
@@ -115,3 +117,33 @@ def test_only_the_office_runs_the_planner(planner_app):
     spring = season()
     with pytest.raises(ServiceError):
         services.run_planner(spring, user("organizer"), time_limit=2)
+
+
+def test_squads_only_when_allowed(planner_app):
+    """100 trainees in an 80-seat hall: placed in two squads if allowed, else told why."""
+    hall = one_stop_template("multi_hall")
+    spring = season()
+    day1 = spring.starts_on + timedelta(days=15)
+    split = request_for(spring, 100, {day1: 3}, [hall.id], squads=True)
+    whole = request_for(spring, 100, {day1 + timedelta(days=1): 3}, [hall.id], squads=False)
+    run = services.run_planner(spring, user("office"), time_limit=2, workers=1)
+    items = by_request(run)
+    assert items[split.id].placed and items[split.id].squads == 2
+    assert not items[whole.id].placed
+    assert "超过" in items[whole.id].reason
+
+
+def test_must_and_must_not_sites_choose_the_route(planner_app):
+    hall = one_stop_template("multi_hall", name="多功能厅线路")
+    main = one_stop_template("main_hall", name="主报告厅线路")
+    spring = season()
+    day1 = spring.starts_on + timedelta(days=15)
+    wants_main = request_for(spring, 30, {day1: 3}, [hall.id, main.id])
+    wants_main.must_sites = [main.stops[0].site_id]
+    avoids_main = request_for(spring, 30, {day1 + timedelta(days=1): 3}, [hall.id, main.id])
+    avoids_main.avoid_sites = [main.stops[0].site_id]
+    db.session.commit()
+    run = services.run_planner(spring, user("office"), time_limit=2, workers=1)
+    items = by_request(run)
+    assert items[wants_main.id].template_id == main.id
+    assert items[avoids_main.id].template_id == hall.id
