@@ -283,7 +283,8 @@ def plan_season(season_id: int, time_limit: int | None, workers: int, accept: bo
         f"run {run.id}: placed {run.placed}/{run.requests} requests "
         f"({run.placed_trainees} trainees), objective {run.objective:.0f}, "
         f"bound {run.bound:.0f}, status {run.solver_status}, gap {run.gap:.2%}, "
-        f"{run.seconds:.1f}s"
+        f"{run.seconds:.1f}s; first come, first served would place {run.fcfs_placed} "
+        f"({run.fcfs_trainees} trainees)"
     )
     for item in run.items:
         if not item.placed:

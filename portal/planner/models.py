@@ -120,6 +120,9 @@ class PlanRun(db.Model):
     placed: Mapped[int] = mapped_column(default=0)
     placed_trainees: Mapped[int] = mapped_column(default=0)
     candidates: Mapped[int] = mapped_column(default=0)
+    # For comparison: what booking in submission order would have placed.
+    fcfs_placed: Mapped[int] = mapped_column(default=0)
+    fcfs_trainees: Mapped[int] = mapped_column(default=0)
     time_limit: Mapped[int] = mapped_column(default=30)
     seconds: Mapped[float] = mapped_column(default=0.0)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -413,13 +413,15 @@ def _compute(run: PlanRun, workers: int) -> None:
     context = solver.season_context(list(templates.values()), season.starts_on, season.ends_on)
     candidates, reasons = solver.build_candidates(active, templates, context)
     demands = [solver.Demand(r.id, r.size) for r in active]
+    limits = solver.limits_for(context, templates)
     answer = solver.optimize(
-        demands,
-        candidates,
-        solver.limits_for(context, templates),
-        time_limit=run.time_limit,
-        workers=workers,
+        demands, candidates, limits, time_limit=run.time_limit, workers=workers
     )
+    fcfs = solver.first_come_first_served(
+        [r.id for r in sorted(active, key=lambda r: (r.created_at, r.id))], candidates, limits
+    )
+    run.fcfs_placed = len(fcfs)
+    run.fcfs_trainees = sum(r.size for r in active if r.id in fcfs)
     run.solver_status = answer.status
     run.objective, run.bound, run.gap = answer.objective, answer.bound, answer.gap
     run.requests, run.candidates = len(requests), len(candidates)

@@ -318,3 +318,46 @@ def optimize(
         bound = float(solver.best_objective_bound)
         gap = 0.0 if status == cp_model.OPTIMAL else abs(bound - objective) / max(1.0, abs(bound))
     return Answer(name, objective, bound, gap, chosen, clock.monotonic() - started)
+
+
+def first_come_first_served(
+    order: list[int], candidates: list[Candidate], limits: Limits
+) -> dict[int, Candidate]:
+    """What booking one by one would give: each request, in submission order, takes its
+    most preferred candidate that still fits beside those taken before it (for comparison)."""
+    by_request: dict[int, list[Candidate]] = defaultdict(list)
+    for c in candidates:
+        by_request[c.request_id].append(c)
+    taken_sites: dict[int, list[Use]] = defaultdict(list)
+    taken_teachers: dict[int, list[Use]] = defaultdict(list)
+    chosen: dict[int, Candidate] = {}
+
+    def fits(c: Candidate) -> bool:
+        for u in c.uses:
+            if u.teacher_id is not None:
+                if any(
+                    v.starts_at < u.ends_at and v.ends_at > u.starts_at
+                    for v in taken_teachers[u.teacher_id]
+                ):
+                    return False
+                continue
+            around = [*taken_sites[u.site_id], *(w for w in c.uses if w.site_id == u.site_id)]
+            for moment in {v.starts_at for v in around if u.starts_at <= v.starts_at < u.ends_at}:
+                here = [v for v in around if v.starts_at <= moment < v.ends_at]
+                if sum(v.seats for v in here) > limits.seats_left(u.site_id, moment):
+                    return False
+                if sum(1 for v in here if v.guide) > limits.guides_left(u.site_id, moment):
+                    return False
+        return True
+
+    for request_id in order:
+        for c in sorted(by_request[request_id], key=lambda c: (-c.preference, c.start)):
+            if fits(c):
+                chosen[request_id] = c
+                for u in c.uses:
+                    if u.site_id is not None:
+                        taken_sites[u.site_id].append(u)
+                    elif u.teacher_id is not None:
+                        taken_teachers[u.teacher_id].append(u)
+                break
+    return chosen

@@ -37,6 +37,7 @@ def test_the_planner_fits_a_class_that_first_come_first_served_refuses(planner_a
     assert run.solver_status == "OPTIMAL"
     assert run.gap == 0
     assert (run.placed, run.placed_trainees) == (2, 100)
+    assert (run.fcfs_placed, run.fcfs_trainees) == (1, 50)  # A first, on its favourite day
     items = by_request(run)
     assert items[a.id].start_date == day2
     assert items[b.id].start_date == day1
