@@ -1,6 +1,6 @@
 """The planner's part of the demo consortium: an open spring 2027 season with requests.
 
-Idempotent (the season is looked up by its name). Ten classes of the demo ``organizer``
+Idempotent (the season is looked up by its name). Eleven classes of the demo ``organizer``
 ask for places in spring 2027 on the published demo routes, with preferred and acceptable
 dates; the office's plan for them is computed once (a few seconds, one solver thread),
 so that after ``make run`` the office sees a proposed plan and its calendar, ready to be
@@ -125,6 +125,17 @@ DEMO_REQUESTS = [
         ["杨善洲精神一日环线"],
         [1],
         [1, 2],
+    ),
+    # Submitted last and free on one day only, the day earlier requests like best.
+    (
+        "昆明市青年干部专题培训班",
+        "province",
+        40,
+        date(2027, 3, 16),
+        1,
+        ["杨善洲精神一日环线"],
+        [0],
+        [],
     ),
 ]
 
