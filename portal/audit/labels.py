@@ -57,6 +57,7 @@ ACTION_LABELS: dict[str, Any] = {
     "elective.create": _l("设置选学"),
     # season planner
     "planner.season": _l("开启调训季"),
+    "planner.season_status": _l("结束或重新开放调训季征集"),
     "planner.request": _l("提交或修改调训请求"),
     "planner.withdraw": _l("撤回调训请求"),
     "planner.pin": _l("固定或排除调训安排"),

@@ -145,6 +145,15 @@ def create_season(actor: Any, values: dict[str, Any]) -> PlanSeason:
     return season
 
 
+def set_season_status(season: PlanSeason, actor: Any, status: str) -> None:
+    """The office closes a season to new requests (or opens it again). The caller commits."""
+    require_office(actor)
+    if status not in ("open", "closed"):
+        raise ServiceError(_("未知的操作。"))
+    season.status = status
+    record(actor, "planner.season_status", season.name, status=status)
+
+
 # ---------------------------------------------------------------- requests
 
 DATE_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{4}-W\d{2})(?:\s+([1-5]))?$")
@@ -309,6 +318,8 @@ def update_request(found: PlanRequest, actor: Any, values: dict[str, Any]) -> No
     get_request(found.id, actor)
     if found.status != "submitted":
         raise ServiceError(_("该请求已%(status)s，不能修改。", status=found.status_label))
+    if found.season.status != "open" and not actor.is_office:
+        raise ServiceError(_("该调训季已结束征集。"))
     values = {**values, "class_id": found.class_id}
     _klass, clean = validate_request(found.season, actor, values)
     for key, value in clean.items():

@@ -98,6 +98,22 @@ def season(season_id: int):
     )
 
 
+@bp.post("/seasons/<int:season_id>/status")
+@login_required
+def season_status(season_id: int):
+    guarded(services.require_office, current_user)
+    found = guarded(services.get_season, season_id, current_user)
+    if ActionForm().validate_on_submit():
+        try:
+            services.set_season_status(found, current_user, request.form.get("status", ""))
+            db.session.commit()
+            flash(_("调训季状态已更新。"), "success")
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+    return redirect(url_for("planner.season", season_id=found.id))
+
+
 def _request_form(form: RequestForm, actor: Any) -> RequestForm:
     query = select(TrainingClass).where(TrainingClass.cancelled.is_(False))
     if not actor.is_office:

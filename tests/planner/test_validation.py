@@ -80,3 +80,26 @@ def test_request_dates_lie_in_the_season_and_the_class(planner_app):
     assert len(made.dates) == 7
     assert made.dates[0] == [klass.starts_on.isoformat(), 5]
     assert made.dates[1] == [(klass.starts_on + timedelta(days=1)).isoformat(), 2]
+
+
+def test_a_closed_season_takes_no_requests(planner_app):
+    hall = one_stop_template("multi_hall")
+    spring = season(weeks=4)
+    klass = new_class(30, start=spring.starts_on + timedelta(days=7), days=7)
+    with pytest.raises(PermissionDenied):
+        services.set_season_status(spring, user("organizer"), "closed")
+    services.set_season_status(spring, user("office"), "closed")
+    with pytest.raises(services.ServiceError) as refused:
+        services.submit_request(
+            spring,
+            user("organizer"),
+            {
+                "class_id": klass.id,
+                "size": 30,
+                "dates_text": klass.starts_on.isoformat(),
+                "template_ids": [hall.id],
+            },
+        )
+    assert "结束征集" in refused.value.message
+    assert spring not in services.seasons(user("organizer"))
+    assert spring in services.seasons(user("office"))

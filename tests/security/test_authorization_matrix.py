@@ -367,6 +367,7 @@ RULES: dict[str, str | list[V]] = {
     "planner.index": "organizer_or_office",
     "planner.season_new": "office",
     "planner.season": "organizer_or_office",
+    "planner.season_status": "office",
     "planner.request_new": "organizer_or_office",
     "planner.request_edit": "owner",
     "planner.request_withdraw": "owner",
@@ -539,6 +540,7 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "planner.request_new": _plan_request_form,
     "planner.request_edit": _plan_request_form,
     "planner.request_pin": lambda w: {"action": "exclude"},
+    "planner.season_status": lambda w: {"status": "closed"},
     "planner.run": lambda w: {"time_limit": "1"},
     "home.set_locale": lambda w: {"locale": "en", "next": "/"},
     "members.plugin_toggle": lambda w: {},
@@ -819,6 +821,7 @@ CANARIES = {
     "planner.request_edit": "organizer",
     "planner.request_pin": "office",
     "planner.season_new": "office",
+    "planner.season_status": "office",
 }
 
 
