@@ -380,8 +380,7 @@ def start_run(season: PlanSeason, actor: Any, *, time_limit: int | None = None) 
         started_by_id=getattr(actor, "id", None),
     )
     db.session.add(run)
-    if actor is not None:
-        record(actor, "planner.run", season.name, time_limit=limit)
+    record(actor, "planner.run", season.name, time_limit=limit)
     db.session.commit()
     return run
 

@@ -160,9 +160,11 @@ def request_new(season_id: int):
 @login_required
 def request_edit(request_id: int):
     found = guarded(services.get_request, request_id, current_user)
-    form = _request_form(RequestForm(obj=None), current_user)
+    form = _request_form(RequestForm(), current_user)
+    # A request stays with its class: the choice is shown, not sent (the service keeps it).
+    form.class_id.render_kw = {"disabled": True}
+    form.class_id.data = str(found.class_id)
     if request.method == "GET":
-        form.class_id.data = str(found.class_id)
         form.size.data = found.size
         form.dates_text.data = services.dates_text(found)
         form.template_ids.data = [str(t) for t in found.template_ids]

@@ -34,6 +34,28 @@ def test_the_demo_season_has_requests_and_a_plan(app):
     assert "浙江省处级干部党性教育专题班" in page
     assert "运行规划" not in page
     assert client.get(f"/planner/runs/{run.id}").status_code == 403
+    # The organizer changes a request: what was there is in the form; the class stays.
+    request = seasons[0].requests[0]
+    request_id, class_id, dates = request.id, request.class_id, request.dates
+    page = client.get(f"/planner/requests/{request_id}").get_data(as_text=True)
+    assert "撤回请求" in page and dates[0][0] in page
+    answer = client.post(
+        f"/planner/requests/{request_id}",
+        data={
+            "size": "44",
+            "dates_text": f"{dates[0][0]} 4",
+            "template_ids": [str(t) for t in request.template_ids],
+            "days": "0",
+            "squads_allowed": "y",
+        },
+    )
+    assert answer.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(type(request), request_id)
+    assert (changed.size, changed.class_id, changed.dates) == (44, class_id, [[dates[0][0], 4]])
+    assert client.post(f"/planner/requests/{request_id}/withdraw").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(request), request_id).status == "withdrawn"
 
 
 def test_forms_answer_in_chinese_and_keep_what_was_typed(app):
