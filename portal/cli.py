@@ -281,7 +281,8 @@ def plan_season(season_id: int, time_limit: int | None, workers: int, accept: bo
         raise click.ClickException(error.message) from error
     click.echo(
         f"run {run.id}: placed {run.placed}/{run.requests} requests "
-        f"({run.placed_trainees} trainees), objective {run.objective:.0f}, "
+        f"({run.placed_trainees} trainees; proven at most {run.trainee_bound}), "
+        f"objective {run.objective:.0f}, "
         f"bound {run.bound:.0f}, status {run.solver_status}, gap {run.gap:.2%}, "
         f"{run.seconds:.1f}s; first come, first served would place {run.fcfs_placed} "
         f"({run.fcfs_trainees} trainees)"

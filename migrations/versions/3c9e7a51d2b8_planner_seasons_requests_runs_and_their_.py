@@ -2,7 +2,7 @@
 
 Revision ID: 3c9e7a51d2b8
 Revises: 6f2a1d4b0c32
-Create Date: 2026-12-06 23:09:14.384207
+Create Date: 2026-12-06 23:16:39.190254
 
 """
 from alembic import op
@@ -79,6 +79,7 @@ def upgrade():
     sa.Column('candidates', sa.Integer(), nullable=False),
     sa.Column('fcfs_placed', sa.Integer(), nullable=False),
     sa.Column('fcfs_trainees', sa.Integer(), nullable=False),
+    sa.Column('trainee_bound', sa.Integer(), nullable=False),
     sa.Column('time_limit', sa.Integer(), nullable=False),
     sa.Column('seconds', sa.Double(), nullable=False),
     sa.Column('started_by_id', sa.Integer(), nullable=True),

@@ -123,6 +123,8 @@ class PlanRun(db.Model):
     # For comparison: what booking in submission order would have placed.
     fcfs_placed: Mapped[int] = mapped_column(default=0)
     fcfs_trainees: Mapped[int] = mapped_column(default=0)
+    # The most trainees any plan could seat, as proven by the solver (0: unknown, or pins).
+    trainee_bound: Mapped[int] = mapped_column(default=0)
     time_limit: Mapped[int] = mapped_column(default=30)
     seconds: Mapped[float] = mapped_column(default=0.0)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

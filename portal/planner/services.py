@@ -436,6 +436,7 @@ def _compute(run: PlanRun, workers: int) -> None:
     run.objective, run.bound, run.gap = answer.objective, answer.bound, answer.gap
     run.requests, run.candidates = len(requests), len(candidates)
     run.seconds = round(answer.seconds, 3)
+    run.trainee_bound = answer.trainee_bound
     with_candidates = {c.request_id for c in candidates}
     for request in requests:
         chosen = answer.chosen.get(request.id)

@@ -102,6 +102,8 @@ class Answer:
     gap: float
     chosen: dict[int, Candidate] = field(default_factory=dict)
     seconds: float = 0.0
+    # The most trainees any plan could seat, as the solver proved it (without pins).
+    trainee_bound: int = 0
 
 
 def template_fits(request: Any, template: RouteTemplate) -> bool:
@@ -317,7 +319,14 @@ def optimize(
         objective = float(solver.objective_value)
         bound = float(solver.best_objective_bound)
         gap = 0.0 if status == cp_model.OPTIMAL else abs(bound - objective) / max(1.0, abs(bound))
-    return Answer(name, objective, bound, gap, chosen, clock.monotonic() - started)
+    # objective = PIN·pins + T·trainees + P·preferences − busiest, with P·preferences < T and
+    # busiest ≤ total_uses < T: without pins, trainees ≤ (bound + total_uses) / T.
+    trainee_bound = (
+        int((bound + total_uses) // trainee_weight)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and not any(c.pinned for c in candidates)
+        else 0
+    )
+    return Answer(name, objective, bound, gap, chosen, clock.monotonic() - started, trainee_bound)
 
 
 def first_come_first_served(

@@ -86,7 +86,7 @@ def test_cli_plans_and_accepts(planner_app):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert "placed 2/2 requests (100 trainees)" in result.output
+    assert "placed 2/2 requests (100 trainees; proven at most 100)" in result.output
     assert "status OPTIMAL, gap 0.00%" in result.output
     assert "accepted: 2 booked, 0 conflicts" in result.output
     missing = runner.invoke(args=["portal", "plan-season", "--season", "99999"])

@@ -38,6 +38,7 @@ def test_the_planner_fits_a_class_that_first_come_first_served_refuses(planner_a
     assert run.gap == 0
     assert (run.placed, run.placed_trainees) == (2, 100)
     assert (run.fcfs_placed, run.fcfs_trainees) == (1, 50)  # A first, on its favourite day
+    assert run.trainee_bound == 100
     items = by_request(run)
     assert items[a.id].start_date == day2
     assert items[b.id].start_date == day1
@@ -89,6 +90,7 @@ def test_capacity_is_shared_out_to_place_the_most_trainees(planner_app):
     assert not items[big.id].placed
     assert "争用" in items[big.id].reason
     assert run.placed_trainees == 80
+    assert run.trainee_bound == 80  # proven: no plan seats more
 
 
 def test_pins_and_exclusions_are_kept_on_the_next_run(planner_app):
