@@ -150,3 +150,16 @@ def test_must_and_must_not_sites_choose_the_route(planner_app):
     items = by_request(run)
     assert items[wants_main.id].template_id == main.id
     assert items[avoids_main.id].template_id == hall.id
+
+
+def test_a_generated_season_places_at_least_what_first_come_does(planner_app):
+    """The benchmark's generator (20 requests): the planner proves its plan and seats no fewer
+    than first come, first served, and no more than its bound."""
+    from portal.planner.generate import generate_season
+
+    spring = generate_season(20, seed=20)
+    assert len(spring.requests) == 20
+    run = services.run_planner(spring, user("office"), time_limit=5, workers=1)
+    assert run.solver_status in ("OPTIMAL", "FEASIBLE")
+    assert run.placed_trainees >= run.fcfs_trainees
+    assert run.placed_trainees <= run.trainee_bound
