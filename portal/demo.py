@@ -44,6 +44,7 @@ def demo_accounts(member_keys: list[str]) -> list[DemoAccount]:
 SEASON_PARTS: dict[str, str] = {
     "trainees": "portal.trainees.demo:load_demo_trainees",
     "attendance": "portal.attendance.demo:load_demo_attendance",
+    "planner": "portal.planner.demo:load_demo_planner",
 }
 
 

@@ -3,6 +3,7 @@
 import portal.attendance.models  # noqa: F401  (attendance: sessions, marks, leave)
 import portal.events.models  # noqa: F401  (joint events: contests, trainings)
 import portal.meetings.models  # noqa: F401  (joint meetings and decisions)
+import portal.planner.models  # noqa: F401  (the season planner)
 from portal.audit.models import AuditEntry
 from portal.auth.models import User
 from portal.catalog.models import (
