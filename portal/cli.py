@@ -10,6 +10,7 @@ from portal import plugins
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.meetings.cli import meetings_digest
+from portal.reports.cli import report_command
 from portal.scale import demo_command
 
 
@@ -255,3 +256,4 @@ def clear_cache_command() -> None:
 # Commands that live with their area.
 portal_cli.add_command(meetings_digest)
 portal_cli.add_command(demo_command)
+portal_cli.add_command(report_command)
