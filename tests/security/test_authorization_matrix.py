@@ -363,6 +363,11 @@ RULES: dict[str, str | list[V]] = {
     "trainees.runs_manage": "member_or_office",
     "trainees.run_manage": [V("member_owned", run_id="run_a")],
     "trainees.run_cancel": [V("member_owned", run_id="run_a")],
+    # reports: the office's and the members' figures (another member's scope: 404,
+    # tests/reports/test_views.py)
+    "reports.index": "member_or_office",
+    "reports.records": [V("member_or_office", key="classes")],
+    "reports.export": [V("member_or_office"), V("member_or_office", fmt="xlsx")],
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
