@@ -127,3 +127,48 @@ def report_docx(report: Report) -> bytes:
         sections=sections(report),
         footer=_("环线培训门户 · 数据来自门户登记"),
     )
+
+
+def classes_xlsx(classes, with_organizer: bool) -> bytes:
+    """The /classes list as a sheet: origin, kind, dates and status of every class."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("培训班"))
+    header = [
+        _("班级名称"),
+        _("类别"),
+        _("来源"),
+        _("派出单位"),
+        _("人数"),
+        _("开始日期"),
+        _("结束日期"),
+        _("天数"),
+        _("培训主题"),
+        _("参观学习"),
+        _("状态"),
+        _("环线预约"),
+    ]
+    if with_organizer:
+        header.append(_("联系人"))
+    ws.append([safe_cell(h) for h in header])
+    for c in classes:
+        bookings = "；".join(f"{b.name}（{b.status_label}）" for b in c.bookings)
+        row = [
+            safe_cell(c.name),
+            safe_cell(c.kind_label),
+            safe_cell(c.origin_label),
+            safe_cell(c.sending_unit),
+            c.size,
+            c.starts_on,
+            c.ends_on,
+            c.days,
+            safe_cell(c.theme),
+            _("是") if c.is_study_visit else _("否"),
+            _("已取消") if c.cancelled else _("正常"),
+            safe_cell(bookings),
+        ]
+        if with_organizer:
+            row.append(safe_cell(c.organizer.display_name))
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

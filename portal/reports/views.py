@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
@@ -128,10 +129,23 @@ def export(fmt: str):
                 status=503,
                 mimetype="text/plain",
             )
-    from urllib.parse import quote
-
     name = quote(f"{services.report_title(report)}.{fmt}")
     response = Response(data, mimetype=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
+
+
+@bp.get("/classes.xlsx")
+@login_required
+def classes_export():
+    """The /classes list (the office's all, an organizer's own) as .xlsx."""
+    from portal.scheduling.classes import classes_of
+
+    if not (current_user.is_office or current_user.role == "organizer"):
+        abort(403)
+    data = exports.classes_xlsx(classes_of(current_user), current_user.is_office)
+    response = Response(data, mimetype=MIMETYPES["xlsx"])
+    name = quote(_("培训班") + ".xlsx")
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     return response
 

@@ -156,3 +156,19 @@ def test_demo_shows_figures(demo, client):
     html = client.get("/reports/").get_data(as_text=True)
     assert 'data-testid="figure-classes">0<' not in html
     assert 'data-testid="figure-ring_classes">0<' not in html
+
+
+def test_classes_list_shows_origin_and_exports(year, client):
+    login(client, "office")
+    html = client.get("/classes").get_data(as_text=True)
+    assert "市外省内" in html and "已取消" in html
+    book = load_workbook(io.BytesIO(client.get("/reports/classes.xlsx").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("班级名称", "类别", "来源")
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name["c2"][2] == "市外省内" and by_name["c2"][7] == 3
+    assert by_name["c4"][10] == "已取消"
+    login(client, "organizer")
+    assert client.get("/reports/classes.xlsx").status_code == 200
+    login(client, "party_school_staff")
+    assert client.get("/reports/classes.xlsx").status_code == 403

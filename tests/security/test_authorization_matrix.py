@@ -368,6 +368,7 @@ RULES: dict[str, str | list[V]] = {
     "reports.index": "member_or_office",
     "reports.records": [V("member_or_office", key="classes")],
     "reports.export": [V("member_or_office"), V("member_or_office", fmt="xlsx")],
+    "reports.classes_export": "organizer_or_office",
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
