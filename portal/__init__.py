@@ -90,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.meetings.views import bp as meetings_bp
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp
+    from portal.reports.dashboard_views import bp as dashboard_bp
     from portal.reports.views import bp as reports_bp
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
@@ -112,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_bp,
         trainees_bp,
         reports_bp,
+        dashboard_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -120,6 +120,8 @@ VOCABULARY: dict[str, dict[str, Any]] = {
     "staff_area_members": _table(LOGIN, 404, 404, 200, 200, 404),
     "judges_only": _table(LOGIN, 403, 403, 403, 403, 403),
     "not_found": _table(404, 404, 404, 404, 404, 404),
+    # the dashboards: trainees are sent on to 我的
+    "dashboard": _table(LOGIN, ELSEWHERE, 200, 200, 200, 200),
     # trainees: a class's roster and pages (class A: the demo trainee is on its roster,
     # it visits member A's site; member A publishes run A, where the trainee holds a seat)
     "class_or_host": _table(LOGIN, 404, 200, 200, 200, 200),
@@ -369,6 +371,7 @@ RULES: dict[str, str | list[V]] = {
     "reports.records": [V("member_or_office", key="classes")],
     "reports.export": [V("member_or_office"), V("member_or_office", fmt="xlsx")],
     "reports.classes_export": "organizer_or_office",
+    "dashboard.index": "dashboard",
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
