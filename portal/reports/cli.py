@@ -12,6 +12,7 @@ from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.members.models import Member
 from portal.reports import exports, services
+from portal.reports.figures import Report, remembered
 from portal.reports.period import Scope, quarter_period, year_period
 
 
@@ -39,24 +40,27 @@ def report_command(year, quarter, fmt, member_key, output) -> None:
         member = db.session.scalar(select(Member).where(Member.key == member_key))
         if member is None:
             raise click.ClickException(f"没有成员单位 {member_key}")
-    report = services.build_report(period, Scope(member))
-    if fmt == "text":
-        data = services.report_text(report).encode()
-    elif fmt == "xlsx":
-        data = exports.report_xlsx(report)
-    elif fmt == "docx":
-        data = exports.report_docx(report)
-    else:
-        try:
-            data = exports.report_pdf(report)
-        except exports.FontUnavailable as error:
-            raise click.ClickException(f"没有可用的中文字体：{error}") from error
+    if fmt != "text" and not output:
+        raise click.ClickException("--output FILE is needed for xlsx, pdf and docx")
+    with remembered():
+        data = _render(services.build_report(period, Scope(member)), fmt)
     if output:
         with open(output, "wb") as handle:
             handle.write(data)
         click.echo(f"wrote {output}", err=True)
-    elif fmt == "text":
-        click.echo(data.decode(), nl=False)
     else:
-        raise click.ClickException("--output FILE is needed for xlsx, pdf and docx")
+        click.echo(data.decode(), nl=False)
     sys.stdout.flush()
+
+
+def _render(report: Report, fmt: str) -> bytes:
+    if fmt == "text":
+        return services.report_text(report).encode()
+    if fmt == "xlsx":
+        return exports.report_xlsx(report)
+    if fmt == "docx":
+        return exports.report_docx(report)
+    try:
+        return exports.report_pdf(report)
+    except exports.FontUnavailable as error:
+        raise click.ClickException(f"没有可用的中文字体：{error}") from error

@@ -22,7 +22,9 @@ What counts (docs/reports.md says the same in words):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -264,8 +266,33 @@ def received(period: Period, scope: Scope) -> Select:
     return query.order_by(Reservation.starts_at, Reservation.id)
 
 
+# Within ``remembered()`` (one report: its figures, breakdowns and charts) the visits
+# received are read once, though three figures and the heat map use them.
+_memo: ContextVar[dict | None] = ContextVar("report_memo", default=None)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    token = _memo.set({} if _memo.get() is None else _memo.get())
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def visit_groups(period: Period, scope: Scope) -> dict[tuple[int, int, Any], int]:
     """(class, site, local day) → people received: one group (批) each. One query."""
+    memo = _memo.get()
+    key = ("visit_groups", period.start, period.end, scope.key)
+    if memo is not None and key in memo:
+        return memo[key]
+    groups = _visit_groups(period, scope)
+    if memo is not None:
+        memo[key] = groups
+    return groups
+
+
+def _visit_groups(period: Period, scope: Scope) -> dict[tuple[int, int, Any], int]:
     sub = received(period, scope).subquery()
     rows = db.session.execute(
         select(Booking.class_id, sub.c.site_id, sub.c.starts_at, sub.c.group_size).join(
@@ -496,8 +523,9 @@ class Report:
 def compute(period: Period, scope: Scope) -> Report:
     """Every registered figure for the period and scope (a bounded number of queries)."""
     report = Report(period, scope)
-    for key, fig in FIGURES.items():
-        report.values[key] = fig.compute(period, scope)
+    with remembered():
+        for key, fig in FIGURES.items():
+            report.values[key] = fig.compute(period, scope)
     return report
 
 

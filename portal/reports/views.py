@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from portal.errors import NotFound, PermissionDenied, ValidationFailed
 from portal.reports import charts, exports, services
-from portal.reports.figures import TABLES
+from portal.reports.figures import TABLES, remembered
 from portal.reports.period import Period, Scope, parse_period, year_period
 from portal.timeutil import LOCAL_TZ
 
@@ -59,6 +59,11 @@ def link_args(period: Period, scope: Scope) -> dict[str, str]:
 def index():
     scope = _scope()
     period, errors = _period()
+    with remembered():
+        return _index(period, scope, errors)
+
+
+def _index(period: Period, scope: Scope, errors: dict[str, str]):
     report = services.build_report(period, scope)
     months, occupancy, top = charts.occupancy_table(period, scope)
     return render_template(
@@ -111,7 +116,25 @@ def export(fmt: str):
     period, errors = _period()
     if errors:
         abort(404)
-    report = services.build_report(period, scope)
+    with remembered():
+        report = services.build_report(period, scope)
+        data = _export_data(report, fmt)
+    if data is None:
+        return Response(
+            _(
+                "服务器上没有可用的中文字体，无法生成 PDF。请安装 fonts-noto-cjk 或设置 PDF_FONT_PATH。"
+            ),
+            status=503,
+            mimetype="text/plain",
+        )
+    name = quote(f"{services.report_title(report)}.{fmt}")
+    response = Response(data, mimetype=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
+
+
+def _export_data(report, fmt: str) -> bytes | None:
+    """The file's bytes, or None when the PDF has no Chinese font."""
     if fmt == "xlsx":
         data = exports.report_xlsx(report)
     elif fmt == "docx":
@@ -122,17 +145,8 @@ def export(fmt: str):
         try:
             data = exports.report_pdf(report)
         except exports.FontUnavailable:
-            return Response(
-                _(
-                    "服务器上没有可用的中文字体，无法生成 PDF。请安装 fonts-noto-cjk 或设置 PDF_FONT_PATH。"
-                ),
-                status=503,
-                mimetype="text/plain",
-            )
-    name = quote(f"{services.report_title(report)}.{fmt}")
-    response = Response(data, mimetype=MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
-    return response
+            return None
+    return data
 
 
 @bp.get("/classes.xlsx")
