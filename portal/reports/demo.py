@@ -138,6 +138,7 @@ def _book(klass, template, site, organizer, cancelled: bool) -> None:
                     starts_at=starts,
                     ends_at=starts + timedelta(minutes=stop.minutes),
                     group_size=klass.size,
+                    guide_requested=stop.kind == "visit" or stop.site.needs_guide,
                     status=status,
                     decided_at=now,
                 )

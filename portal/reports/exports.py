@@ -66,6 +66,19 @@ def report_xlsx(report: Report) -> bytes:
             )
         ws.column_dimensions["A"].width = 28
         ws.column_dimensions["D"].width = 60
+    if report.extra:
+        ws = wb.create_sheet(_("成员单位自报"))
+        _header(ws, [_("成员单位"), _("指标"), _("数值"), _("单位"), _("口径")])
+        for member, fig in report.extra:
+            ws.append(
+                [
+                    safe_cell(member),
+                    safe_cell(fig.label),
+                    fig.value,
+                    safe_cell(fig.unit),
+                    safe_cell(fig.definition),
+                ]
+            )
     period, scope = report.period, report.scope
     ws = wb.create_sheet(_("各成员单位"))
     _header(ws, [_("成员单位"), _("承接班次"), _("培训人数")])
@@ -99,6 +112,11 @@ def sections(report: Report) -> list[PdfSection]:
                 widths=(6, 2, 1.5),
             )
         )
+    if report.extra:
+        rows = [
+            [f"{member}：{fig.label}", str(fig.value), fig.unit] for member, fig in report.extra
+        ]
+        out.append(PdfSection(heading=_("成员单位自报"), table=[header, *rows], widths=(6, 2, 1.5)))
     return out
 
 

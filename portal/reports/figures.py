@@ -512,6 +512,8 @@ class Report:
     period: Period
     scope: Scope
     values: dict[str, int] = field(default_factory=dict)
+    # What member plugins added (``portal_report_figures``): (member's name, ReportFigure).
+    extra: list[tuple[str, Any]] = field(default_factory=list)
 
     def table(self, name: str) -> list[Result]:
         return [Result(f, self.values[f.key]) for f in FIGURES.values() if f.table == name]

@@ -21,6 +21,7 @@ from portal.members.models import Member
 from portal.reports.figures import FIGURES, Report, compute, held_classes, visit_groups
 from portal.reports.period import Period, Scope
 from portal.scheduling.models import ORIGINS, Booking, Reservation
+from portal.specs import ReportFigure
 
 # How many records a figure's list shows (the .xlsx of the figures has the counts).
 RECORDS_LIMIT = 500
@@ -60,7 +61,30 @@ def scope_choices(user: Any) -> list[tuple[str, str]]:
 
 
 def build_report(period: Period, scope: Scope) -> Report:
-    return compute(period, scope)
+    """Every registered figure, and the figures member plugins add for the scope."""
+    report = compute(period, scope)
+    report.extra = plugin_figures(period, scope)
+    return report
+
+
+def plugin_figures(period: Period, scope: Scope) -> list[tuple[str, ReportFigure]]:
+    """(member's short name, figure) from ``portal_report_figures`` of the enabled plugins;
+    in a member's scope only that member's plugin is asked. A faulty plugin adds nothing."""
+    from portal import plugins
+
+    only = {scope.member.plugin} if scope.member is not None else None
+    answers = plugins.call_each(
+        "portal_report_figures",
+        plugins=only,
+        check=plugins.list_of(ReportFigure),
+        start=period.start,
+        end=period.end,
+        member_key=scope.member.key if scope.member is not None else None,
+    )
+    if not answers:
+        return []
+    names = dict(db.session.execute(select(Member.plugin, Member.short_name)).all())
+    return [(names.get(name, name), fig) for name, items in answers for fig in items]
 
 
 def figure_records(key: str, period: Period, scope: Scope) -> tuple[Any, list[Any], bool]:

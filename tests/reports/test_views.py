@@ -172,3 +172,53 @@ def test_classes_list_shows_origin_and_exports(year, client):
     assert client.get("/reports/classes.xlsx").status_code == 200
     login(client, "party_school_staff")
     assert client.get("/reports/classes.xlsx").status_code == 403
+
+
+def test_hook_portal_report_figures(year, client, app):
+    """A member adds a figure of its own (松山基地: guided groups on the battlefield); in
+    another member's scope it is not asked; a plugin that raises adds nothing."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from portal import hookimpl
+    from portal.catalog.models import TeachingSite
+    from portal.scheduling.models import Booking, Reservation
+    from tests.members.test_plugins import registered
+    from tests.reports.conftest import at
+
+    battlefield = db.session.scalar(select(TeachingSite).where(TeachingSite.key == "battlefield"))
+    booking = db.session.scalar(select(Booking).where(Booking.class_id == year["c3"].id))
+    for guided in (True, True, False):
+        starts = at(date(2025, 6, 12), 14)
+        booking.reservations.append(
+            Reservation(
+                site_id=battlefield.id,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                group_size=10,
+                guide_requested=guided,
+                status="confirmed",
+            )
+        )
+    db.session.commit()
+    login(client, "office")
+    page = client.get("/reports/?year=2025").get_data(as_text=True)
+    assert 'data-testid="plugin-figures"' in page
+    assert "战场遗址讲解批次" in page and ">2 批<" in page.replace("</td>", "<")
+    own = client.get("/reports/?year=2025&member=songshan_base").get_data(as_text=True)
+    assert "战场遗址讲解批次" in own
+    other = client.get("/reports/?year=2025&member=party_school").get_data(as_text=True)
+    assert "战场遗址讲解批次" not in other
+    book = load_workbook(io.BytesIO(client.get("/reports/export.xlsx?year=2025").data))
+    rows = list(book["成员单位自报"].iter_rows(min_row=2, values_only=True))
+    assert rows == [("松山基地", "战场遗址讲解批次", 2, "批", rows[0][4])]
+
+    class Faulty:
+        @hookimpl
+        def portal_report_figures(self, start, end, member_key):
+            raise RuntimeError("statistics service down")
+
+    with registered(app, Faulty(), "faulty"):
+        page = client.get("/reports/?year=2025")
+        assert page.status_code == 200 and "战场遗址讲解批次" in page.get_data(as_text=True)
