@@ -8,6 +8,7 @@ Colours are few and strong, labels large, so a chart reads on a black-and-white 
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 
 import pygal
 from flask_babel import gettext as _
@@ -19,10 +20,12 @@ from portal.reports.services import (
     OccupancyRow,
     classes_per_member,
     month_labels,
+    overdue_per_member,
     site_occupancy,
     trainees_per_month,
 )
 from portal.scheduling.models import ORIGINS
+from portal.timeutil import LOCAL_TZ
 
 STYLE = Style(
     background="white",
@@ -74,6 +77,20 @@ def classes_per_member_chart(rows: list[MemberRow]) -> str:
     return chart.render(is_unicode=True)
 
 
+def overdue_chart(rows) -> str:
+    chart = pygal.HorizontalBar(
+        **_config(
+            title=_("各成员单位逾期未办结的会议决定"),
+            print_values=True,
+            show_legend=False,
+            height=300,
+        )
+    )
+    chart.x_labels = [member.short_name for member, _count in rows]
+    chart.add(_("逾期决定"), [count for _member, count in rows])
+    return chart.render(is_unicode=True)
+
+
 def data_url(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
@@ -97,4 +114,6 @@ def charts(period: Period, scope: Scope) -> dict[str, str]:
     out = {"trainees": data_url(trainees_by_origin_chart(period, scope))}
     if scope.member is None:
         out["members"] = data_url(classes_per_member_chart(classes_per_member(period, scope)))
+        today = datetime.now(LOCAL_TZ).date()
+        out["overdue"] = data_url(overdue_chart(overdue_per_member(today)))
     return out

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.catalog.models import TeachingSite
 from portal.errors import NotFound, PermissionDenied
@@ -141,6 +142,21 @@ def classes_per_member(period: Period, scope: Scope) -> list[MemberRow]:
         classes[member_id] += 1
         trainees[member_id] += size
     return [MemberRow(m, classes[m.id], trainees[m.id]) for m in members]
+
+
+def overdue_per_member(today: date) -> list[tuple[Member, int]]:
+    """Each member and its meeting decisions still open past their deadline. Two queries."""
+    from portal.meetings.models import Decision
+
+    counts = dict(
+        db.session.execute(
+            select(Decision.member_id, func.count(Decision.id))
+            .where(Decision.status == "open", Decision.due_on < today)
+            .group_by(Decision.member_id)
+        ).all()
+    )
+    members = db.session.scalars(select(Member).order_by(Member.id))
+    return [(m, counts.get(m.id, 0)) for m in members]
 
 
 @dataclass

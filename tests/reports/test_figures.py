@@ -217,3 +217,25 @@ def test_periods_are_named(app):
     assert (
         parse_period({"start": "2026-01-05", "end": "2026-02-01"}).label == "2026-01-05至2026-02-01"
     )
+
+
+def test_overdue_decisions_per_member(year):
+    from portal.meetings.models import Decision, Meeting
+
+    meeting = Meeting(title="会议", status="held")
+    db.session.add(meeting)
+    db.session.flush()
+    for member, due, status in (
+        (year["a"], date(2026, 1, 1), "open"),
+        (year["a"], date(2026, 1, 2), "open"),
+        (year["a"], date(2026, 3, 1), "open"),  # not due yet
+        (year["b"], date(2026, 1, 1), "done"),
+    ):
+        db.session.add(
+            Decision(
+                meeting_id=meeting.id, member_id=member.id, text="事项", due_on=due, status=status
+            )
+        )
+    db.session.flush()
+    counts = {m.key: n for m, n in services.overdue_per_member(date(2026, 2, 1))}
+    assert counts["party_school"] == 2 and counts["tengchong_college"] == 0

@@ -28,6 +28,7 @@ def test_office_reads_the_report_and_opens_a_figure(year, client):
     assert 'data-testid="figure-classes">5</a>' in html
     assert "data:image/svg+xml;base64," in html  # the charts, drawn on the server
     assert 'data-testid="occupancy"' in html
+    assert 'data-testid="overdue-chart"' in html
     records = client.get("/reports/figures/ring_classes?start=2025-01-01&end=2025-12-31")
     text = records.get_data(as_text=True)
     assert records.status_code == 200
