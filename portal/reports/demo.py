@@ -2,7 +2,8 @@
 
 Past classes of this year (before the day it is loaded) from every origin, most on a ring
 route, one a study visit at one site, one cancelled, so that 统计报表 shows figures that
-are not zero. Idempotent: each class is looked up by its name. The classes are in the
+are not zero; and a class in three weeks that has not booked its ring route yet, so that
+the organizer's dashboard has something to do. Idempotent: each class is looked up by its name. The classes are in the
 past, so the engine would refuse their stops: their bookings are written as the members
 confirmed them at the time (as the trainees' demo does for its class under way).
 """
@@ -78,6 +79,9 @@ PAST_CLASSES = [
     (20, "某县乡镇党委书记培训班（取消）", "city", "adhoc", 30, "杨善洲精神一日环线", False, True),
 ]
 STUDY_SITE = "spirit_base"
+# A class coming up that has not booked its ring route yet: the organizer's dashboard shows
+# what it needs next (须预约环线教学).
+UPCOMING = ("市直机关处级干部党性教育培训班（第2期）", 21, 3, 50)
 
 
 def today() -> date:
@@ -117,6 +121,24 @@ def load_demo_reports() -> None:
         db.session.add(klass)
         db.session.flush()
         _book(klass, template, site, organizer, cancelled)
+    name, days_ahead, days, size = UPCOMING
+    if name not in existing:
+        starts_on = today() + timedelta(days=days_ahead)
+        db.session.add(
+            TrainingClass(
+                name=name,
+                kind="main",
+                origin="city",
+                sending_unit="市委组织部",
+                size=size,
+                starts_on=starts_on,
+                ends_on=starts_on + timedelta(days=days - 1),
+                theme="党性教育",
+                contact_name="张联系人",
+                contact_phone="13908750000",
+                organizer_id=organizer.id,
+            )
+        )
     db.session.commit()
 
 

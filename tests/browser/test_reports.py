@@ -45,6 +45,9 @@ def test_member_reads_its_figures_on_a_phone(new_page, base_url: str):
     expect(page.get_by_test_id("report-title")).to_contain_text("中共保山市委党校")
     assert_no_horizontal_scroll(page)
     save_screenshot(page, "reports-member-phone")
+    page.get_by_test_id("figure-visit_groups").click()
+    expect(page.get_by_test_id("figure-value")).to_be_visible()
+    assert_no_horizontal_scroll(page)
     assert_no_console_errors(page)
 
 
