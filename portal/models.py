@@ -18,6 +18,7 @@ from portal.catalog.models import (
 from portal.members.models import Member, PluginState
 from portal.notifications.models import Message, OutboxEmail, OutboxSms
 from portal.pagecache import CacheGeneration
+from portal.reports.models import PlanTarget
 from portal.scheduling.models import (
     Booking,
     BookingEvent,
@@ -63,6 +64,7 @@ __all__ = [
     "Message",
     "OutboxEmail",
     "OutboxSms",
+    "PlanTarget",
     "PluginState",
     "Reservation",
     "RouteStop",

@@ -128,6 +128,7 @@ def core_nav_items(user) -> list[NavItem]:
                 "#",
                 children=[
                     NavItem(_("统计报表"), url_for("reports.index")),
+                    NavItem(_("培训计划"), url_for("reports.plan")),
                     NavItem(_("用户管理"), url_for("auth.users")),
                     NavItem(_("插件"), url_for("members.plugins_page")),
                     NavItem(_("环线规则"), url_for("routes.settings")),

@@ -26,6 +26,7 @@ AREAS: dict[str, Any] = {
     "roster": _l("学员名单"),
     "open_run": _l("开放班次"),
     "elective": _l("选学"),
+    "plan": _l("培训计划"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -55,6 +56,9 @@ ACTION_LABELS: dict[str, Any] = {
     "open_run.confirmed": _l("开放班次成班"),
     "open_run.cancelled": _l("开放班次未成班取消"),
     "elective.create": _l("设置选学"),
+    # the year's plan (统计报表 → 培训计划)
+    "plan.add": _l("添加年度计划项目"),
+    "plan.delete": _l("删除年度计划项目"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.meetings.decisions import overdue_decisions
 from portal.reports.figures import FIGURES, compute
 from portal.reports.period import Period, Scope
+from portal.reports.plan import progress
 from portal.scheduling.classes import needs_ring_route
 from portal.scheduling.models import Booking, Reservation, TrainingClass
 from portal.scheduling.settings import all_settings
@@ -188,6 +189,7 @@ class Dashboard:
     overdue: list[Any] = field(default_factory=list)
     figures: list[Comparison] = field(default_factory=list)
     classes: list[ClassTodo] = field(default_factory=list)
+    plan: list[Any] = field(default_factory=list)
 
 
 def dashboard_for(user: Any, today: date | None = None) -> Dashboard:
@@ -205,6 +207,7 @@ def dashboard_for(user: Any, today: date | None = None) -> Dashboard:
             declined=declined_bookings(today),
             overdue=overdue_decisions(user, today),
             figures=year_so_far(Scope(None), today),
+            plan=progress(today.year, today),
         )
     if user.is_member_user and user.member is not None:
         week, total = week_stops(user.member_id, today)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import gettext as _
 
 from portal.errors import ValidationFailed
+from portal.formfields import clean_day_text
 from portal.members.models import Member
 from portal.timeutil import LOCAL_TZ, within_range
 
@@ -105,7 +106,7 @@ def parse_period(args) -> Period:
         parsed: dict[str, date] = {}
         for name, text in (("start", start_text), ("end", end_text)):
             try:
-                parsed[name] = date.fromisoformat(text)
+                parsed[name] = date.fromisoformat(clean_day_text(text))
             except ValueError:
                 errors[name] = _("请按 2026-01-31 的格式填写日期。")
         if errors:

@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.errors import NotFound, PermissionDenied, ValidationFailed
+from portal.extensions import db
 from portal.reports import charts, exports, services
 from portal.reports.figures import TABLES, remembered
 from portal.reports.period import Period, Scope, parse_period, year_period
@@ -243,3 +244,70 @@ def record_row(kind: str, row: Any) -> tuple[str | None, list[str]]:
             row.event_type.name,
         ]
     return None, [str(row)]
+
+
+# ---------------------------------------------------------------- the year's plan
+
+
+@bp.route("/plan", methods=["GET", "POST"])
+@login_required
+def plan():
+    """The office's yearly plan: its targets against the classes held so far."""
+    from portal.reports import plan as plans
+    from portal.reports.forms import DeleteTargetForm, PlanTargetForm
+
+    if not current_user.is_office:
+        abort(403)
+    today = datetime.now(LOCAL_TZ).date()
+    year_text = request.args.get("year", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else today.year
+    form = PlanTargetForm()
+    delete_form = DeleteTargetForm()
+    status = 200
+    if request.method == "POST" and "delete" in request.form:
+        if delete_form.validate_on_submit() and (delete_form.target_id.data or "").isdigit():
+            try:
+                plans.delete_target(current_user, int(delete_form.target_id.data))
+            except NotFound:
+                db.session.rollback()
+                abort(404)
+            db.session.commit()
+            flash(_("已删除计划项目。"), "success")
+            return redirect(url_for("reports.plan", year=year))
+        abort(400)
+    if form.is_submitted():
+        parsed = form.validate()
+        values = {
+            "year": year,
+            "label": form.label.data,
+            "kind": form.kind.data,
+            "origin": form.origin.data,
+            "theme": form.theme.data,
+            "planned_classes": form.planned_classes.data,
+            "planned_trainees": form.planned_trainees.data,
+        }
+        try:
+            plans.validate_target(values)
+        except ValidationFailed as error:
+            # Every field's message at once, the typing errors first.
+            for name, message in error.errors.items():
+                field = getattr(form, name, None)
+                if field is not None and not field.errors:
+                    field.errors = [*field.errors, message]
+                elif field is None:
+                    flash(message, "danger")
+            parsed = False
+        if parsed:
+            target = plans.add_target(current_user, values)
+            db.session.commit()
+            flash(_("已添加计划项目：%(label)s", label=target.label), "success")
+            return redirect(url_for("reports.plan", year=year))
+        status = 400
+    return render_template(
+        "reports/plan.html",
+        form=form,
+        delete_form=delete_form,
+        year=year,
+        rows=plans.progress(year, today),
+        today=today,
+    ), status

@@ -214,6 +214,7 @@ def test_periods_are_named(app):
     assert parse_period({"year": "2026"}).label == "2026年"
     assert parse_period({"year": "2026", "quarter": "2"}).end == date(2026, 6, 30)
     assert parse_period({"start": "2026-01-01", "end": "2026-12-31"}).label == "2026年"
+    assert parse_period({"start": "2026年1月1日", "end": "20260331"}).label == "2026年第1季度"
     assert (
         parse_period({"start": "2026-01-05", "end": "2026-02-01"}).label == "2026-01-05至2026-02-01"
     )

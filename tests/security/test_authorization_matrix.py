@@ -371,6 +371,7 @@ RULES: dict[str, str | list[V]] = {
     "reports.records": [V("member_or_office", key="classes")],
     "reports.export": [V("member_or_office"), V("member_or_office", fmt="xlsx")],
     "reports.classes_export": "organizer_or_office",
+    "reports.plan": "office",
     "dashboard.index": "dashboard",
 }
 # Not checked: assets.
@@ -516,6 +517,7 @@ def _csv_upload() -> tuple[Any, str]:
 
 POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "home.set_locale": lambda w: {"locale": "en", "next": "/"},
+    "reports.plan": lambda w: {"label": "专业能力培训班", "planned_classes": "56"},
     "members.plugin_toggle": lambda w: {},
     "messages.read": lambda w: {"message_id": str(w["message_b"])},
     "auth.login": lambda w: {"username": "office", "password": "huanxian2026"},
