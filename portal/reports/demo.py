@@ -3,7 +3,8 @@
 Past classes of this year (before the day it is loaded) from every origin, most on a ring
 route, one a study visit at one site, one cancelled, so that 统计报表 shows figures that
 are not zero; and a class in three weeks that has not booked its ring route yet, so that
-the organizer's dashboard has something to do. Idempotent: each class is looked up by its name. The classes are in the
+the organizer's dashboard has something to do; and this year's plan (培训计划) if the office
+has none yet. Idempotent: each class is looked up by its name. The classes are in the
 past, so the engine would refuse their stops: their bookings are written as the members
 confirmed them at the time (as the trainees' demo does for its class under way).
 """
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.catalog.models import TeachingSite
 from portal.extensions import db
+from portal.reports.models import PlanTarget
 from portal.scheduling.models import Booking, Reservation, RouteTemplate, TrainingClass
 from portal.timeutil import LOCAL_TZ, utcnow
 
@@ -82,6 +84,13 @@ STUDY_SITE = "spirit_base"
 # A class coming up that has not booked its ring route yet: the organizer's dashboard shows
 # what it needs next (须预约环线教学).
 UPCOMING = ("市直机关处级干部党性教育培训班（第2期）", 21, 3, 50)
+# This year's plan (label, kind, origin, theme word, classes, trainees).
+PLAN = [
+    ("全年培训班", "", "", "", 12, 500),
+    ("党性教育培训班", "", "", "党性教育", 10, None),
+    ("市内主体班", "main", "city", "", 4, 200),
+    ("省外委托班", "commissioned", "other_province", "", 3, None),
+]
 
 
 def today() -> date:
@@ -139,6 +148,21 @@ def load_demo_reports() -> None:
                 organizer_id=organizer.id,
             )
         )
+    if not db.session.scalar(select(PlanTarget.id).where(PlanTarget.year == this_year)):
+        office = db.session.scalar(select(User).where(User.username == "office"))
+        for label, kind, origin, theme, planned, trainees in PLAN:
+            db.session.add(
+                PlanTarget(
+                    year=this_year,
+                    label=label,
+                    kind=kind,
+                    origin=origin,
+                    theme=theme,
+                    planned_classes=planned,
+                    planned_trainees=trainees,
+                    created_by_id=office.id if office else None,
+                )
+            )
     db.session.commit()
 
 

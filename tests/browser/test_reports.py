@@ -31,6 +31,9 @@ def test_office_reads_the_report_and_opens_a_figure(new_page, base_url: str):
     expect(page.get_by_test_id("figure-value")).to_have_text(count)
     expect(page.locator("tbody tr")).to_have_count(int(count))
     save_screenshot(page, "reports-figure-records")
+    page.goto(base_url + "/reports/plan")
+    expect(page.get_by_test_id("plan-table")).to_contain_text("党性教育培训班")
+    save_screenshot(page, "reports-plan")
     assert_no_console_errors(page)
 
 

@@ -157,6 +157,8 @@ def test_demo_shows_figures(demo, client):
     html = client.get("/reports/").get_data(as_text=True)
     assert 'data-testid="figure-classes">0<' not in html
     assert 'data-testid="figure-ring_classes">0<' not in html
+    assert 'data-testid="plan-progress"' in client.get("/dashboard").get_data(as_text=True)
+    assert "党性教育培训班" in client.get("/reports/plan").get_data(as_text=True)
     login(client, "organizer")
     assert 'data-next="book_ring"' in client.get("/dashboard").get_data(as_text=True)
 
