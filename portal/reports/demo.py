@@ -84,12 +84,13 @@ STUDY_SITE = "spirit_base"
 # A class coming up that has not booked its ring route yet: the organizer's dashboard shows
 # what it needs next (须预约环线教学).
 UPCOMING = ("市直机关处级干部党性教育培训班（第2期）", 21, 3, 50)
-# This year's plan (label, kind, origin, theme word, classes, trainees).
+# This year's plan (label, kind, origin, theme word, classes, trainees, rank word, cadres).
 PLAN = [
-    ("全年培训班", "", "", "", 12, 500),
-    ("党性教育培训班", "", "", "党性教育", 10, None),
-    ("市内主体班", "main", "city", "", 4, 200),
-    ("省外委托班", "commissioned", "other_province", "", 3, None),
+    ("全年培训班", "", "", "", 12, 500, "", None),
+    ("党性教育培训班", "", "", "党性教育", 10, None, "", None),
+    ("市内主体班", "main", "city", "", 4, 200, "", None),
+    ("省外委托班", "commissioned", "other_province", "", 3, None, "", None),
+    ("县处级领导干部轮训一遍", "", "", "", 2, None, "处级", 20),
 ]
 
 
@@ -150,7 +151,7 @@ def load_demo_reports() -> None:
         )
     if not db.session.scalar(select(PlanTarget.id).where(PlanTarget.year == this_year)):
         office = db.session.scalar(select(User).where(User.username == "office"))
-        for label, kind, origin, theme, planned, trainees in PLAN:
+        for label, kind, origin, theme, planned, trainees, rank, cadres in PLAN:
             db.session.add(
                 PlanTarget(
                     year=this_year,
@@ -160,6 +161,8 @@ def load_demo_reports() -> None:
                     theme=theme,
                     planned_classes=planned,
                     planned_trainees=trainees,
+                    rank=rank,
+                    cadres=cadres,
                     created_by_id=office.id if office else None,
                 )
             )

@@ -17,6 +17,8 @@ class PlanTargetForm(FlaskForm):
     theme = StringField(_l("主题关键词"), validators=[no_nul])
     planned_classes = WholeNumberField(_l("计划期数"))
     planned_trainees = WholeNumberField(_l("计划人数（可不填）"))
+    rank = StringField(_l("轮训对象职级关键词"), validators=[no_nul])
+    cadres = WholeNumberField(_l("轮训对象人数"))
     submit = SubmitField(_l("添加计划项目"))
 
     def __init__(self, *args, **kwargs) -> None:

@@ -3,7 +3,9 @@
 A target counts the classes held in its year (as the report's ``classes`` figure: starting
 in the year, not cancelled, not study visits) that match its kind, origin and theme word,
 if set. "So far" counts those that started by today; "registered" all of the year's, the
-ones still to come included.
+ones still to come included. A rotation target (轮训一遍) also counts the people on the
+rosters of the classes held so far whose rank contains its word, each person once, against
+the cadres it covers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from portal.reports.models import PlanTarget
 from portal.reports.period import Scope, year_period
 from portal.scheduling.models import CLASS_KINDS, ORIGINS, TrainingClass
 from portal.timeutil import within_range
+from portal.trainees.models import RosterEntry
 
 
 def require_office(actor: Any) -> None:
@@ -56,9 +59,19 @@ def validate_target(values: dict[str, Any]) -> dict[str, Any]:
     trainees = values.get("planned_trainees")
     if trainees is not None and (not isinstance(trainees, int) or not 1 <= trainees <= 1000000):
         errors["planned_trainees"] = _("计划人数须在 1 至 1000000 之间，或不填。")
+    cadres = values.get("cadres")
+    if cadres is not None and (not isinstance(cadres, int) or not 1 <= cadres <= 1000000):
+        errors["cadres"] = _("轮训对象人数须在 1 至 1000000 之间，或不填。")
+    rank = (values.get("rank") or "").strip()
+    if len(rank) > 32:
+        errors["rank"] = _("职级关键词最多 32 个字。")
+    elif rank and cadres is None:
+        errors["cadres"] = _("轮训目标须填写轮训对象人数。")
     if errors:
         raise ValidationFailed(errors)
     return {
+        "cadres": cadres,
+        "rank": rank,
         "year": year,
         "label": label,
         "kind": kind,
@@ -93,6 +106,13 @@ class Progress:
     held: int  # started by today
     held_trainees: int
     registered: int  # the whole year's, those to come included
+    covered: int | None = None  # a rotation target: distinct trainees of the rank so far
+
+    @property
+    def coverage(self) -> int | None:
+        if self.covered is None or not self.target.cadres:
+            return None
+        return round(100 * self.covered / self.target.cadres)
 
     @property
     def percent(self) -> int:
@@ -107,6 +127,8 @@ class Progress:
             parts.append(str(ORIGINS.get(self.target.origin, self.target.origin)))
         if self.target.theme:
             parts.append(_("主题含“%(word)s”", word=self.target.theme))
+        if self.target.rank:
+            parts.append(_("职级含“%(word)s”", word=self.target.rank))
         return "、".join(parts) or _("全部培训班")
 
 
@@ -122,7 +144,9 @@ def matching(target: PlanTarget):
 
 
 def progress(year: int, today: date) -> list[Progress]:
-    """Each target of ``year`` with the classes held so far and registered. Two queries each."""
+    """Each target of ``year`` with the classes held so far and registered, and for a
+    rotation target the distinct trainees of its rank on their rosters. Up to three queries
+    each."""
     targets = list(
         db.session.scalars(
             select(PlanTarget).where(PlanTarget.year == year).order_by(PlanTarget.id)
@@ -139,5 +163,13 @@ def progress(year: int, today: date) -> list[Progress]:
             )
         ).one()
         registered = db.session.scalar(select(func.count()).select_from(sub)) or 0
-        out.append(Progress(target, held or 0, int(trainees or 0), registered))
+        covered = None
+        if target.cadres:
+            people = select(func.count(func.distinct(RosterEntry.user_id))).where(
+                RosterEntry.class_id.in_(select(sub.c.id).where(so_far))
+            )
+            if target.rank:
+                people = people.where(RosterEntry.rank.contains(target.rank, autoescape=True))
+            covered = db.session.scalar(people) or 0
+        out.append(Progress(target, held or 0, int(trainees or 0), registered, covered))
     return out

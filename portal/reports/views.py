@@ -285,6 +285,8 @@ def plan():
             "theme": form.theme.data,
             "planned_classes": form.planned_classes.data,
             "planned_trainees": form.planned_trainees.data,
+            "rank": form.rank.data,
+            "cadres": form.cadres.data,
         }
         try:
             plans.validate_target(values)

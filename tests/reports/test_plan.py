@@ -108,3 +108,45 @@ def test_office_dashboard_shows_the_plan(demo, client):
     assert [r.target.label for r in board.plan] == ["专业能力培训班"]
     login(client, "office")
     assert 'data-testid="plan-progress"' in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_rotation_target_counts_each_cadre_once(year):
+    """处级 cadres on the rosters of the classes held so far, each person once."""
+    from portal.trainees.models import RosterEntry
+
+    people = []
+    for index in range(4):
+        person = User(
+            username=f"cadre{index}", display_name=f"干部{index}", role="trainee", password_hash="x"
+        )
+        db.session.add(person)
+        people.append(person)
+    db.session.flush()
+    # c1 and c3 are held by 30 June; c9 (August) is not yet.
+    for klass, person, rank in (
+        (year["c1"], people[0], "县处级正职"),
+        (year["c3"], people[0], "县处级正职"),  # the same person again: counted once
+        (year["c3"], people[1], "县处级副职"),
+        (year["c3"], people[2], "一级主任科员"),  # not 处级
+        (year["c9"], people[3], "县处级正职"),  # later in the year
+    ):
+        db.session.add(
+            RosterEntry(
+                class_id=klass.id, user_id=person.id, name=person.display_name, phone="1", rank=rank
+            )
+        )
+    plan.add_target(
+        user("office"),
+        target(label="处级领导干部轮训一遍", rank="处级", cadres=4, planned_classes=3),
+    )
+    db.session.commit()
+    (row,) = plan.progress(2025, date(2025, 6, 30))
+    assert (row.covered, row.coverage) == (2, 50)
+    (row,) = plan.progress(2025, date(2025, 12, 31))
+    assert row.covered == 3
+
+
+def test_a_rank_needs_the_number_of_cadres(demo):
+    with pytest.raises(ValidationFailed) as error:
+        plan.add_target(user("office"), target(rank="处级"))
+    assert "cadres" in error.value.errors
