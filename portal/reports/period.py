@@ -125,7 +125,7 @@ def parse_period(args) -> Period:
         raise ValidationFailed({"year": _("年份须在 2000 至 2100 之间。")})
     year = int(year_text)
     if quarter_text:
-        if not quarter_text.isdigit():
+        if not quarter_text.isdigit() or len(quarter_text) > 1:
             raise ValidationFailed({"quarter": _("季度须为 1 至 4。")})
         return quarter_period(year, int(quarter_text))
     return year_period(year)

@@ -260,14 +260,19 @@ def plan():
         abort(403)
     today = datetime.now(LOCAL_TZ).date()
     year_text = request.args.get("year", "")
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else today.year
+    year = (
+        int(year_text)
+        if year_text.isdigit() and len(year_text) == 4 and 2000 <= int(year_text) <= 2100
+        else today.year
+    )
     form = PlanTargetForm()
     delete_form = DeleteTargetForm()
     status = 200
     if request.method == "POST" and "delete" in request.form:
-        if delete_form.validate_on_submit() and (delete_form.target_id.data or "").isdigit():
+        target_text = delete_form.target_id.data or ""
+        if delete_form.validate_on_submit() and target_text.isdigit() and len(target_text) < 10:
             try:
-                plans.delete_target(current_user, int(delete_form.target_id.data))
+                plans.delete_target(current_user, int(target_text))
             except NotFound:
                 db.session.rollback()
                 abort(404)

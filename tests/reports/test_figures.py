@@ -198,6 +198,8 @@ def test_queries_are_bounded(year):
         ({"year": "1999"}, "year"),
         ({"year": "20x6"}, "year"),
         ({"year": "2026", "quarter": "5"}, "quarter"),
+        ({"year": "2026", "quarter": "9" * 5000}, "quarter"),
+        ({"year": "2" * 5000}, "year"),
         ({"start": "2026-02-30", "end": "2026-03-01"}, "start"),
         ({"start": "2026-03-01", "end": "2026-02-01"}, "end"),
         ({"start": "2000-01-01", "end": "2100-12-31"}, "end"),

@@ -94,6 +94,9 @@ def test_plan_page_adds_and_deletes(year, client):
         client.post("/reports/plan", data={"target_id": "999999", "delete": "1"}).status_code == 404
     )
     assert client.get("/reports/plan?year=abc").status_code == 200
+    assert client.get("/reports/plan?year=" + "9" * 5000).status_code == 200
+    huge = {"target_id": "9" * 5000, "delete": "1"}
+    assert client.post("/reports/plan", data=huge).status_code == 400
     login(client, "party_school_admin")
     assert client.get("/reports/plan").status_code == 403
 
