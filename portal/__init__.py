@@ -92,6 +92,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp
     from portal.planner.views import bp as planner_bp
+    from portal.reports.dashboard_views import bp as dashboard_bp
+    from portal.reports.views import bp as reports_bp
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
     from portal.scheduling.route_views import bp as routes_bp
@@ -114,6 +116,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         trainees_bp,
         attendance_bp,
         planner_bp,
+        reports_bp,
+        dashboard_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

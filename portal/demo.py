@@ -45,6 +45,7 @@ SEASON_PARTS: dict[str, str] = {
     "trainees": "portal.trainees.demo:load_demo_trainees",
     "attendance": "portal.attendance.demo:load_demo_attendance",
     "planner": "portal.planner.demo:load_demo_planner",
+    "reports": "portal.reports.demo:load_demo_reports",
 }
 
 

@@ -20,6 +20,7 @@ from portal.catalog.models import (
 from portal.members.models import Member, PluginState
 from portal.notifications.models import Message, OutboxEmail, OutboxSms
 from portal.pagecache import CacheGeneration
+from portal.reports.models import PlanTarget
 from portal.scheduling.models import (
     Booking,
     BookingEvent,
@@ -65,6 +66,7 @@ __all__ = [
     "Message",
     "OutboxEmail",
     "OutboxSms",
+    "PlanTarget",
     "PluginState",
     "Reservation",
     "RouteStop",
