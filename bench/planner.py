@@ -6,8 +6,8 @@ fresh SQLite database with the demo consortium (scale 1), a generated season
 it (``services.run_planner``: check the candidates, solve, replay first come, first served
 in submission order over the same candidates, store the plan). Prints one row per season:
 
-- requests, and how many of them have at least one candidate that fits on its own (no plan
-  can place the others);
+- requests, how many of them have at least one candidate that fits on its own (no plan
+  can place the others), and the candidates (the model's booleans);
 - requests placed (and trainees seated) by the planner and by first come, first served;
 - the proven bounds: the run's own, in trainees (its objective seats trainees first), and,
   from a second solve that maximizes the number of requests placed (not timed), the most
@@ -107,6 +107,7 @@ def main() -> None:
                             size,
                             seed,
                             placeable,
+                            run.candidates,
                             f"{run.placed} ({run.placed_trainees})",
                             f"{run.fcfs_placed} ({run.fcfs_trainees})",
                             run.trainee_bound,
@@ -123,6 +124,7 @@ def main() -> None:
         "requests",
         "seed",
         "placeable alone",
+        "candidates",
         "planner: placed (trainees)",
         "first come: placed (trainees)",
         "bound: trainees",
