@@ -376,6 +376,9 @@ def create_item(
     owner = acting_member_id(actor, member_id)
     values = validate(model, values, owner)
     item = model(member_id=owner, **{f: values[f] for f in FIELDS[model] if f in values})
+    if model is TeachingSite and not actor.is_office:
+        # A member's new site enters the directory only once the office admits it.
+        item.admission = "proposed"
     db.session.add(item)
     record_change(
         item,
@@ -394,6 +397,11 @@ def update_item(
     require_edit(actor, item.member_id)
     values = validate(type(item), values, item.member_id)
     reason = checked_reason(reason)
+    if isinstance(item, TeachingSite):
+        from portal.directory.services import hold_reviewed_changes
+
+        # Capacity and opening hours may wait for the office's review (a directory setting).
+        values = hold_reviewed_changes(item, actor, values)
     changed = apply_changes(item, values, FIELDS[type(item)])
     if changed:
         item.edited_locally = True
@@ -623,6 +631,8 @@ def search_sites(
         query = query.where(TeachingSite.theme == theme.replace("\x00", ""))
     if status:
         query = query.where(TeachingSite.status == status)
+    # Sites still under review (or sent back) are not in the directory yet: see portal/directory.
+    query = query.where(TeachingSite.admission == "admitted")
     if min_capacity:
         query = query.where(TeachingSite.capacity >= min_capacity)
     if needs_guide is not None:

@@ -243,6 +243,8 @@ def site_map_svg(site: TeachingSite) -> Markup | None:
 @cached_page(CATALOGUE)
 def site_detail(site_id: int):
     site = db.session.get(TeachingSite, site_id) or abort(404)
+    if site.admission != "admitted" and not editable(site.member_id):
+        abort(404)  # under review: not in the directory yet, seen only by its member and the office
     courses_here = db.session.scalars(
         select(Course)
         .where(Course.site_id == site.id, Course.status != "retired")

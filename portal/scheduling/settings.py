@@ -31,6 +31,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "travel_margin_minutes": 15,
     # How far from the asked date the portal looks for dates on which a whole route fits.
     "suggest_within_days": 30,
+    # The site directory (portal/directory): a member's change of capacity or opening hours
+    # waits for the office's review (1) or applies at once (0).
+    "directory_review_changes": 0,
+    # A yearly assessment's weighted total below this marks the site for a warning (整改通知).
+    "directory_warning_threshold": 60,
+    # Days a warned site has to fix what it was told, by default.
+    "directory_fix_days": 30,
 }
 
 
@@ -42,6 +49,9 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "travel_speed_kmh": (1, 200),
     "travel_margin_minutes": (0, 240),
     "suggest_within_days": (1, 365),
+    "directory_review_changes": (0, 1),
+    "directory_warning_threshold": (0, 100),
+    "directory_fix_days": (1, 365),
 }
 
 
