@@ -160,6 +160,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_supervision_findings_site_id'), ['site_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_supervision_findings_visit_id'), ['visit_id'], unique=False)
 
+    # The default assessment criteria (portal.directory.assessment.DEFAULT_CRITERIA).
+    criteria = sa.table(
+        'assessment_criteria',
+        sa.column('key', sa.String),
+        sa.column('name', sa.String),
+        sa.column('weight', sa.Integer),
+        sa.column('position', sa.Integer),
+        sa.column('active', sa.Boolean),
+    )
+    op.bulk_insert(criteria, [
+        {'key': 'teaching_quality', 'name': '教学质量', 'weight': 30, 'position': 0, 'active': True},
+        {'key': 'facilities', 'name': '设施条件', 'weight': 20, 'position': 1, 'active': True},
+        {'key': 'guide_service', 'name': '讲解服务', 'weight': 20, 'position': 2, 'active': True},
+        {'key': 'safety', 'name': '安全管理', 'weight': 15, 'position': 3, 'active': True},
+        {'key': 'use', 'name': '使用情况', 'weight': 15, 'position': 4, 'active': True},
+    ])
+
     with op.batch_alter_table('teaching_sites', schema=None) as batch_op:
         batch_op.add_column(sa.Column('admission', sa.String(length=16), server_default='admitted', nullable=False))
         batch_op.create_check_constraint(

@@ -26,6 +26,7 @@ AREAS: dict[str, Any] = {
     "roster": _l("学员名单"),
     "open_run": _l("开放班次"),
     "elective": _l("选学"),
+    "directory": _l("教学点目录管理"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -55,6 +56,20 @@ ACTION_LABELS: dict[str, Any] = {
     "open_run.confirmed": _l("开放班次成班"),
     "open_run.cancelled": _l("开放班次未成班取消"),
     "elective.create": _l("设置选学"),
+    # the site directory: entering, review of changes, assessment, warnings, supervision
+    "directory.propose": _l("提交教学点入录申请"),
+    "directory.admit": _l("教学点审核通过入录"),
+    "directory.return": _l("退回教学点入录申请"),
+    "directory.change_request": _l("申请变更教学点容量或开放时间"),
+    "directory.change_approve": _l("同意教学点变更"),
+    "directory.change_reject": _l("不同意教学点变更"),
+    "directory.assess": _l("按指标考核教学点"),
+    "directory.warn": _l("发出整改通知"),
+    "directory.fixed": _l("确认整改完成"),
+    "directory.suspend": _l("暂停教学点"),
+    "directory.reinstate": _l("恢复启用教学点"),
+    "directory.exit": _l("教学点退出目录"),
+    "directory.finding": _l("记录督查发现的问题"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

@@ -20,6 +20,7 @@ from portal.catalog.models import TeachingSite
 from portal.catalog.services import can_edit, display
 from portal.directory.models import (
     BOOKING_CHOICES,
+    EVENT_ACTIONS,
     DirectoryEvent,
     SiteChangeRequest,
     SiteProposal,
@@ -33,6 +34,8 @@ from portal.scheduling.settings import setting
 from portal.timeutil import LOCAL_TZ, utcnow
 
 MAX_TEXT = 4000
+# The audit log's key of each step (labels in portal/audit/labels.py).
+AUDIT_KEYS = {action: f"directory.{action}" for action in EVENT_ACTIONS}
 # Fields whose change may need the office's review (setting ``directory_review_changes``).
 REVIEWED_FIELDS = ("capacity", "opens", "closes", "open_weekdays")
 
@@ -76,7 +79,7 @@ def log(site: TeachingSite, action: str, actor: Any, reason: str = "", **detail:
             actor_name=name,
         )
     )
-    record(actor, f"directory.{action}", site.name, reason=reason, **detail)
+    record(actor, AUDIT_KEYS[action], site.name, reason=reason, **detail)
 
 
 def history(site: TeachingSite) -> list[DirectoryEvent]:

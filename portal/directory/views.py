@@ -466,7 +466,6 @@ def finding_add(visit_id: int):
 @bp.post("/findings/<int:finding_id>/done")
 @login_required
 def finding_done(finding_id: int):
-    require_staff()
     try:
         finding = supervision.get_finding(finding_id, current_user)
     except NotFound:

@@ -239,3 +239,9 @@ def test_exit_keeps_or_cancels_bookings_and_only_the_office_decides(demo):
     simola = site("simola_village")
     assert services.suspend(simola, office, "安全隐患", "cancel") == 1
     assert db.session.get(Booking, cancelled.id).status == "cancelled"
+
+
+def test_every_step_has_an_audit_label():
+    from portal.audit.labels import ACTION_LABELS
+
+    assert set(services.AUDIT_KEYS.values()) <= set(ACTION_LABELS)
