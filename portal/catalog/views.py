@@ -386,6 +386,11 @@ def item_new(kind_name: str):
         else:
             db.session.commit()
             flash(_("已新建%(kind)s：%(name)s", kind=kind.label, name=item.name), "success")
+            if kind.model is TeachingSite and item.admission == "proposed":
+                flash(
+                    _("请填写申报材料和安全说明，提交环线办审核；审核通过后即可接受预约。"), "info"
+                )
+                return redirect(url_for("directory.site", site_id=item.id))
             return redirect(url_for(kind.detail_endpoint, **{kind.id_arg: item.id}))
     status = 400 if form.is_submitted() else 200
     return render_template("catalog/item_form.html", form=form, kind=kind, item=None), status

@@ -8,6 +8,7 @@ servers running it at once act once.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from portal.scheduling.models import HOLDING, Booking, Reservation
 from portal.scheduling.settings import setting
 from portal.timeutil import LOCAL_TZ, utcnow
 
+log_ = logging.getLogger(__name__)
 MAX_TEXT = 4000
 # The audit log's key of each step (labels in portal/audit/labels.py).
 AUDIT_KEYS = {action: f"directory.{action}" for action in EVENT_ACTIONS}
@@ -366,7 +368,12 @@ def handle_bookings(site: TeachingSite, actor: Any, on_bookings: str, reason: st
     for booking_id in [b.id for b in affected_bookings(site)]:
         booking = db.session.get(Booking, booking_id)
         note = _("教学点“%(site)s”%(reason)s，预约已取消。", site=site_name, reason=reason)
-        cancel_booking(booking, actor, note)
+        try:
+            cancel_booking(booking, actor, note)
+        except ServiceError as error:  # cancelled meanwhile by its organizer: nothing to do
+            db.session.rollback()
+            log_.info("booking %s not cancelled: %s", booking_id, error.message)
+            continue
         booking = db.session.get(Booking, booking_id)
         notify_organizer(
             booking,
@@ -505,3 +512,26 @@ def member_sites(actor: Any) -> list[TeachingSite]:
     if not actor.is_office:
         query = query.where(TeachingSite.member_id == actor.member_id)
     return list(db.session.scalars(query))
+
+
+def below_threshold(year: int) -> list[tuple[TeachingSite, float]]:
+    """Active sites in the directory whose assessment of ``year`` is below the rule
+    ``directory_warning_threshold`` and that have no open warning: those to warn."""
+    from portal.catalog.models import SiteAssessment
+
+    threshold = setting("directory_warning_threshold")
+    rows = db.session.execute(
+        select(TeachingSite, SiteAssessment.score)
+        .join(SiteAssessment, SiteAssessment.site_id == TeachingSite.id)
+        .where(
+            SiteAssessment.year == year,
+            SiteAssessment.score < threshold,
+            TeachingSite.admission == "admitted",
+            TeachingSite.status != "retired",
+            ~select(SiteWarning.id)
+            .where(SiteWarning.site_id == TeachingSite.id, SiteWarning.status == "open")
+            .exists(),
+        )
+        .order_by(SiteAssessment.score)
+    ).all()
+    return [(site, score) for site, score in rows]

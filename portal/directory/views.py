@@ -97,6 +97,8 @@ def index():
             else 0
         ),
         year=today.year,
+        to_warn=services.below_threshold(today.year) if current_user.is_office else [],
+        threshold=setting("directory_warning_threshold"),
     )
 
 

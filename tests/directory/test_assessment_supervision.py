@@ -193,3 +193,47 @@ def test_pages_for_staff_and_office(demo, client):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(TeachingSite, proposed.id).admission == "admitted"
+
+
+def test_the_office_sees_sites_below_the_threshold_to_warn(demo, client):
+    office = user("office")
+    library = site("heshun_library")
+    marks = dict.fromkeys([k for k, _n, _w in assessment.DEFAULT_CRITERIA], 40)
+    year = services.today_local().year
+    assessment.record(library, office, year, scores(marks))
+    db.session.commit()
+    assert [s.id for s, _score in services.below_threshold(year)] == [library.id]
+    login(client, "office")
+    assert "和顺图书馆" in client.get("/directory/").get_data(as_text=True)
+    services.warn(library, office, "整改", None)
+    db.session.commit()
+    assert services.below_threshold(year) == []
+
+
+def test_a_member_creating_a_site_is_sent_to_submit_it(demo, client):
+    login(client, "party_school_staff")
+    response = client.post(
+        "/sites/new",
+        data={
+            "name": "新申报教学点",
+            "theme": "党性教育",
+            "capacity": "30",
+            "session_minutes": "60",
+            "open_weekdays": ["1", "2"],
+            "opens": "09:00",
+            "closes": "17:00",
+            "guide_count": "1",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    created = db.session.scalar(select(TeachingSite).where(TeachingSite.name == "新申报教学点"))
+    assert created.admission == "proposed"
+    assert response.headers["Location"].endswith(f"/directory/sites/{created.id}")
+    page = client.get(f"/sites/{created.id}").get_data(as_text=True)
+    assert "尚未入录目录" in page
+    response = client.post(
+        f"/directory/sites/{created.id}/propose",
+        data={"proposal-materials": "材料", "proposal-safety_notes": "安全"},
+    )
+    assert response.status_code == 302
+    assert services.latest_proposal(created).decision == "pending"
