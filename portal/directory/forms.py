@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    FileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 
 from portal.catalog.forms import MultiCheckboxField
 from portal.directory.models import BOOKING_CHOICES
@@ -94,4 +102,5 @@ class FindingForm(FlaskForm):
     text = TextAreaField(_l("发现的问题"), render_kw={"rows": 2, "maxlength": 4000})
     fix = TextAreaField(_l("整改要求"), render_kw={"rows": 2, "maxlength": 4000})
     due_on = DayField(_l("整改期限"))
+    photo = FileField(_l("照片（可选）"), description=_l("JPG、PNG 或 WebP，不超过 12 MB。"))
     submit = SubmitField(_l("记录问题"))

@@ -249,6 +249,9 @@ class SupervisionFinding(db.Model):
     done_note: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An optional photo, re-encoded by portal.catalog.photos (names the portal made).
+    photo_name: Mapped[str | None] = mapped_column(String(64))
+    thumb_name: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     visit: Mapped[SupervisionVisit] = relationship(back_populates="findings")

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
 
 from portal.catalog.models import TeachingSite
 from portal.directory.models import SupervisionFinding, SupervisionVisit
@@ -97,7 +98,13 @@ def get_visit(visit_id: int, actor: Any) -> SupervisionVisit:
 
 
 def add_finding(
-    visit: SupervisionVisit, actor: Any, site_id: int, finding: str, fix: str, due_on: date
+    visit: SupervisionVisit,
+    actor: Any,
+    site_id: int,
+    finding: str,
+    fix: str,
+    due_on: date,
+    photo: FileStorage | None = None,
 ) -> SupervisionFinding:
     """The office records a finding at a site of the visit and assigns its fix. The caller commits."""
     require_office(actor)
@@ -118,6 +125,8 @@ def add_finding(
         fix=text(fix, "fix", required=True),
         due_on=_date(due_on, "due_on", visit.planned_on, today + timedelta(days=366)),
     )
+    if photo is not None and photo.filename:
+        row.photo_name, row.thumb_name = store_photo(photo)
     db.session.add(row)
     db.session.flush()
     log(site, "finding", actor, row.text, visit=visit.title, due_on=row.due_on.isoformat())
@@ -132,6 +141,21 @@ def add_finding(
         ),
     )
     return row
+
+
+def store_photo(upload: FileStorage) -> tuple[str, str]:
+    """Check and re-encode a finding's photo as the site photos are; the two stored names."""
+    from portal.catalog.photos import LARGE, THUMB, _checked_image, _save
+    from portal.catalog.uploads import remove_stored
+
+    image = _checked_image(upload)
+    large, _w, _h = _save(image, LARGE)
+    try:
+        thumb, _w, _h = _save(image, THUMB)
+    except Exception:
+        remove_stored(large)
+        raise
+    return large, thumb
 
 
 def mark_done(finding: SupervisionFinding, actor: Any, note: str) -> None:

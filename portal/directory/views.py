@@ -459,6 +459,7 @@ def finding_add(visit_id: int):
                 form.text.data,
                 form.fix.data,
                 form.due_on.data,
+                request.files.get("finding-photo"),
             ),
             _("已记录督查发现的问题。"),
         )
@@ -479,6 +480,25 @@ def finding_done(finding_id: int):
             _("已标记整改完成。"),
         )
     return redirect(url_for("directory.visits") + f"#finding-{finding.id}")
+
+
+@bp.get("/findings/<int:finding_id>/photo/<any(large, small):size>.jpg")
+@login_required
+def finding_photo(finding_id: int, size: str):
+    """A finding's photo, for the office and the finding's member only."""
+    from portal.catalog.uploads import stored_path
+
+    try:
+        finding = supervision.get_finding(finding_id, current_user)
+    except NotFound:
+        abort(404)
+    name = finding.photo_name if size == "large" else finding.thumb_name
+    if not name or not (path := stored_path(name)).exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # ---------------------------------------------------------------- the public yearly directory

@@ -237,3 +237,30 @@ def test_a_member_creating_a_site_is_sent_to_submit_it(demo, client):
     )
     assert response.status_code == 302
     assert services.latest_proposal(created).decision == "pending"
+
+
+def test_a_finding_may_carry_a_photo_seen_by_its_member_and_the_office(demo, client):
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    office = user("office")
+    library = site("heshun_library")
+    today = services.today_local()
+    visit = supervision.plan_visit(office, "督查", today, [library.id])
+    db.session.commit()
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(picture, "PNG")
+    picture.seek(0)
+    upload = FileStorage(stream=picture, filename="现场.png", content_type="image/png")
+    finding = supervision.add_finding(visit, office, library.id, "护栏松动", "加固", today, upload)
+    db.session.commit()
+    assert finding.photo_name and finding.thumb_name
+    url = f"/directory/findings/{finding.id}/photo/small.jpg"
+    login(client, "tengchong_college_staff")
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    login(client, "party_school_staff")
+    assert client.get(url).status_code == 404
+    bad = FileStorage(stream=io.BytesIO(b"not an image"), filename="x.png")
+    with pytest.raises(ServiceError):
+        supervision.add_finding(visit, office, library.id, "问题", "整改", today, bad)

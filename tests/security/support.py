@@ -214,7 +214,7 @@ def build_directory(office: Any, site_a: Any, site_b: Any) -> dict[str, Any]:
     )
     db.session.flush()
     finding = supervision.add_finding(
-        visit, office, site_a.id, "问题", "整改", directory.today_local()
+        visit, office, site_a.id, "问题", "整改", directory.today_local(), png_upload()
     )
     db.session.commit()
     return {

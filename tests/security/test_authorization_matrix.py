@@ -185,6 +185,7 @@ RULES: dict[str, str | list[V]] = {
     "directory.visit": [V("member_owned", visit_id="visit_a")],
     "directory.finding_add": [V("office", visit_id="visit_a")],
     "directory.finding_done": [V("member_owned", finding_id="finding_a")],
+    "directory.finding_photo": [V("member_owned", finding_id="finding_a", size="small")],
     "directory.year_page": [V("public", year=2026)],
     "directory.year_xlsx": [V("public", year=2026)],
     "directory.year_pdf": [V("public", year=2026)],
@@ -578,6 +579,7 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "visit-site_ids": [str(w["site_a"])],
     },
     "directory.finding_add": lambda w: {
+        "finding-photo": (png_upload().stream, "x.png"),
         "finding-site_id": str(w["site_a"]),
         "finding-text": "越权",
         "finding-fix": "越权",
