@@ -204,7 +204,7 @@ def build_directory(office: Any, site_a: Any, site_b: Any) -> dict[str, Any]:
     from portal.directory import services as directory
     from portal.directory.models import SiteChangeRequest
 
-    assessment.ensure_criteria()  # what the migration seeds
+    criteria = assessment.ensure_criteria()  # what the migration seeds
 
     change = SiteChangeRequest(site_id=site_a.id, values={"capacity": 10}, changes={})
     db.session.add(change)
@@ -222,6 +222,7 @@ def build_directory(office: Any, site_a: Any, site_b: Any) -> dict[str, Any]:
         "warning_a": warning.id,
         "visit_a": visit.id,
         "finding_a": finding.id,
+        "criterion_a": criteria[0].id,
     }
 
 

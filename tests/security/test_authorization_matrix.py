@@ -571,8 +571,13 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "directory.suspend": lambda w: {"step-reason": "越权", "step-on_bookings": "cancel"},
     "directory.exit_site": lambda w: {"exit-reason": "越权", "exit-on_bookings": "cancel"},
     "directory.reinstate": lambda w: {"reason-reason": "越权"},
-    "directory.assess": lambda w: {"assess-year": "2026", "assess-remarks": "越权"},
-    "directory.criteria": lambda w: {},
+    "directory.assess": lambda w: {
+        "assess-year": "2026",
+        "assess-remarks": "越权",
+        f"score_{w['criterion_a']}": "10",
+        f"notes_{w['criterion_a']}": "越权",
+    },
+    "directory.criteria": lambda w: {f"weight_{w['criterion_a']}": "100"},
     "directory.visit_new": lambda w: {
         "visit-title": "越权督查",
         "visit-planned_on": w["start_a"].isoformat(),
