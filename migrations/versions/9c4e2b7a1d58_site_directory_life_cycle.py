@@ -148,6 +148,7 @@ def upgrade():
     sa.Column('done_by_id', sa.Integer(), nullable=True),
     sa.Column('photo_name', sa.String(length=64), nullable=True),
     sa.Column('thumb_name', sa.String(length=64), nullable=True),
+    sa.Column('overdue_notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('open','done')", name=op.f('ck_supervision_findings_status')),
     sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_supervision_findings_done_by_id_users')),

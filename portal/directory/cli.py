@@ -1,5 +1,6 @@
 """`flask portal directory-sweep`: the daily job that suspends sites whose rectification
-notice (整改通知) passed its deadline unfixed.
+notice (整改通知) passed its deadline unfixed, and tells members once of supervision fixes
+that became overdue.
 
 Run it once a day (cron, early morning). Two servers may run it at the same time: each
 overdue warning is claimed by a conditional UPDATE, so a site is suspended (and its
@@ -23,6 +24,12 @@ from flask.cli import with_appcontext
 def directory_sweep(day) -> None:
     """Suspend the sites whose rectification deadline has passed."""
     from portal.directory.services import sweep
+    from portal.directory.supervision import remind_overdue
 
-    acted = sweep(day.date() if day is not None else None)
-    click.echo(f"directory sweep: {len(acted)} site(s) suspended")
+    today = day.date() if day is not None else None
+    acted = sweep(today)
+    reminded = remind_overdue(today)
+    click.echo(
+        f"directory sweep: {len(acted)} site(s) suspended, "
+        f"{len(reminded)} overdue finding(s) notified"
+    )

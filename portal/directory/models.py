@@ -252,6 +252,8 @@ class SupervisionFinding(db.Model):
     # An optional photo, re-encoded by portal.catalog.photos (names the portal made).
     photo_name: Mapped[str | None] = mapped_column(String(64))
     thumb_name: Mapped[str | None] = mapped_column(String(64))
+    # When the daily sweep told the member the fix is overdue (once: a conditional UPDATE).
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     visit: Mapped[SupervisionVisit] = relationship(back_populates="findings")

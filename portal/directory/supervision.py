@@ -192,3 +192,56 @@ def findings_for(actor: Any, only_open: bool = False) -> list[SupervisionFinding
             query.order_by(SupervisionFinding.status.desc(), SupervisionFinding.due_on)
         )
     )
+
+
+def remind_overdue(today: date | None = None) -> list[int]:
+    """Tell each member (and the office) once that a finding's fix is overdue. Commits.
+
+    Each finding is claimed with a conditional UPDATE (``overdue_notified_at IS NULL``), so
+    two servers running the daily job notify once. Returns the findings this run claimed.
+    """
+    from sqlalchemy import update
+
+    from portal.directory.services import office_users
+    from portal.notifications.services import member_staff, notify
+
+    today = today or today_local()
+    due = db.session.scalars(
+        select(SupervisionFinding.id).where(
+            SupervisionFinding.status == "open",
+            SupervisionFinding.due_on < today,
+            SupervisionFinding.overdue_notified_at.is_(None),
+        )
+    ).all()
+    claimed = []
+    for finding_id in due:
+        won = db.session.execute(
+            update(SupervisionFinding)
+            .where(
+                SupervisionFinding.id == finding_id,
+                SupervisionFinding.status == "open",
+                SupervisionFinding.overdue_notified_at.is_(None),
+            )
+            .values(overdue_notified_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if not won:
+            continue
+        claimed.append(finding_id)
+        finding = db.session.get(SupervisionFinding, finding_id)
+        subject = _("督查整改事项已逾期：%(site)s", site=finding.site.name)
+        body = _(
+            "%(text)s\n整改要求：%(fix)s\n期限：%(day)s",
+            text=finding.text,
+            fix=finding.fix,
+            day=finding.due_on.isoformat(),
+        )
+        notify(
+            [*member_staff([finding.member_id]), *office_users()],
+            subject,
+            body,
+            "/directory/visits",
+        )
+        db.session.commit()
+    return claimed

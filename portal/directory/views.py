@@ -28,6 +28,7 @@ from portal import pdf as portal_pdf
 from portal.catalog import services as catalog
 from portal.catalog.excel import XLSX_MIMETYPE
 from portal.catalog.models import TeachingSite
+from portal.catalog.photos import photos_of
 from portal.directory import assessment, forms, services, supervision, yearly
 from portal.directory.models import SiteChangeRequest, SiteWarning, SupervisionVisit
 from portal.errors import NotFound, ServiceError, ValidationFailed
@@ -125,6 +126,7 @@ def site(site_id: int):
         affected=len(services.affected_bookings(site)) if current_user.is_office else 0,
         threshold=setting("directory_warning_threshold"),
         today=today,
+        photos=photos_of(site),
     )
 
 

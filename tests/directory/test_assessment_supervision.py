@@ -264,3 +264,25 @@ def test_a_finding_may_carry_a_photo_seen_by_its_member_and_the_office(demo, cli
     bad = FileStorage(stream=io.BytesIO(b"not an image"), filename="x.png")
     with pytest.raises(ServiceError):
         supervision.add_finding(visit, office, library.id, "问题", "整改", today, bad)
+
+
+def test_overdue_findings_are_notified_once_and_the_cli_runs(demo, app):
+    from portal.directory.cli import directory_sweep
+    from portal.notifications.models import Message
+
+    office = user("office")
+    library = site("heshun_library")
+    today = services.today_local()
+    visit = supervision.plan_visit(office, "督查", today, [library.id])
+    db.session.flush()
+    supervision.add_finding(visit, office, library.id, "登记缺失", "补齐", today)
+    db.session.commit()
+    assert supervision.remind_overdue(today) == []
+    later = today + timedelta(days=1)
+    before = len(db.session.scalars(select(Message)).all())
+    assert len(supervision.remind_overdue(later)) == 1
+    assert supervision.remind_overdue(later) == []
+    assert len(db.session.scalars(select(Message)).all()) > before
+    result = app.test_cli_runner().invoke(directory_sweep, ["--date", later.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "0 site(s) suspended, 0 overdue finding(s) notified" in result.output
