@@ -245,3 +245,10 @@ def test_every_step_has_an_audit_label():
     from portal.audit.labels import ACTION_LABELS
 
     assert set(services.AUDIT_KEYS.values()) <= set(ACTION_LABELS)
+
+
+def test_the_api_hides_a_site_under_review(demo, client):
+    new = propose_site()
+    assert client.get(f"/api/v1/sites/{new.id}").status_code == 404
+    hall = site("main_hall")
+    assert client.get(f"/api/v1/sites/{hall.id}").status_code == 200
