@@ -94,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
     from portal.scheduling.route_views import bp as routes_bp
+    from portal.sharing.views import bp as sharing_bp
     from portal.trainees.views import bp as trainees_bp
 
     for bp in (
@@ -112,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_bp,
         trainees_bp,
         directory_bp,
+        sharing_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -3,6 +3,7 @@
 import portal.directory.models  # noqa: F401  (the site directory: review, assessment, supervision)
 import portal.events.models  # noqa: F401  (joint events: contests, trainings)
 import portal.meetings.models  # noqa: F401  (joint meetings and decisions)
+import portal.sharing.models  # noqa: F401  (teacher sharing: loans)
 from portal.audit.models import AuditEntry
 from portal.auth.models import User
 from portal.catalog.models import (

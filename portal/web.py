@@ -113,6 +113,7 @@ def core_nav_items(user) -> list[NavItem]:
     ]
     if user.is_authenticated and (user.is_office or user.is_member_user):
         items[-1].children.append(NavItem(_("目录管理与督查"), url_for("directory.index")))
+        items[-1].children.append(NavItem(_("师资共享"), url_for("sharing.index")))
     # Open runs: an entry of its own for those who book seats (and visitors), in 目录 for
     # staff and the office, whose bar is full.
     runs = NavItem(_("开放班次"), url_for("trainees.runs"))

@@ -1,4 +1,4 @@
-"""site directory life cycle: proposals, change reviews, criteria, warnings, supervision visits
+"""site directory life cycle: proposals, change reviews, criteria, warnings, supervision visits; teacher loans
 
 Revision ID: 9c4e2b7a1d58
 Revises: 6f2a1d4b0c32
@@ -17,6 +17,35 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('teacher_loans',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('teacher_id', sa.Integer(), nullable=False),
+    sa.Column('owner_member_id', sa.Integer(), nullable=False),
+    sa.Column('borrower_member_id', sa.Integer(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('pending','confirmed','declined')", name=op.f('ck_teacher_loans_status')),
+    sa.CheckConstraint('owner_member_id <> borrower_member_id', name=op.f('ck_teacher_loans_other_member')),
+    sa.CheckConstraint('starts_on <= ends_on', name=op.f('ck_teacher_loans_ordered')),
+    sa.ForeignKeyConstraint(['borrower_member_id'], ['members.id'], name=op.f('fk_teacher_loans_borrower_member_id_members')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_teacher_loans_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['owner_member_id'], ['members.id'], name=op.f('fk_teacher_loans_owner_member_id_members')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_teacher_loans_requested_by_id_users')),
+    sa.ForeignKeyConstraint(['teacher_id'], ['teachers.id'], name=op.f('fk_teacher_loans_teacher_id_teachers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_teacher_loans'))
+    )
+    with op.batch_alter_table('teacher_loans', schema=None) as batch_op:
+        batch_op.create_index('ix_teacher_loans_borrower', ['borrower_member_id', 'status', 'ends_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_teacher_loans_owner_member_id'), ['owner_member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_teacher_loans_teacher_id'), ['teacher_id'], unique=False)
+
     op.create_table('assessment_criteria',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=32), nullable=False),
@@ -189,6 +218,13 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('teacher_loans', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_teacher_loans_teacher_id'))
+        batch_op.drop_index(batch_op.f('ix_teacher_loans_owner_member_id'))
+        batch_op.drop_index('ix_teacher_loans_borrower')
+
+    op.drop_table('teacher_loans')
+
     with op.batch_alter_table('teaching_sites', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_teaching_sites_admission'), type_='check')
         batch_op.drop_column('admission')

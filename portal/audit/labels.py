@@ -27,6 +27,7 @@ AREAS: dict[str, Any] = {
     "open_run": _l("开放班次"),
     "elective": _l("选学"),
     "directory": _l("教学点目录管理"),
+    "sharing": _l("师资共享"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -70,6 +71,10 @@ ACTION_LABELS: dict[str, Any] = {
     "directory.reinstate": _l("恢复启用教学点"),
     "directory.exit": _l("教学点退出目录"),
     "directory.finding": _l("记录督查发现的问题"),
+    # teacher sharing
+    "sharing.request": _l("申请借用师资"),
+    "sharing.confirm": _l("同意借用师资"),
+    "sharing.decline": _l("婉拒借用师资"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

@@ -332,8 +332,12 @@ def validate_course(values: dict[str, Any], member_id: int) -> dict[str, Any]:
         errors["teacher_ids"] = _("只能选择本单位的师资或环线共享师资。")
         teacher_ids = []
     teachers = list(db.session.scalars(select(Teacher).where(Teacher.id.in_(teacher_ids))))
+    from portal.sharing.services import borrowed_teacher_ids
+
+    borrowed = borrowed_teacher_ids(member_id) if teachers else set()
     if len(teachers) != len(teacher_ids) or any(
-        t.status == "retired" or not (t.shared or t.member_id == member_id) for t in teachers
+        t.status == "retired" or not (t.shared or t.member_id == member_id or t.id in borrowed)
+        for t in teachers
     ):
         errors["teacher_ids"] = _("只能选择本单位的师资或环线共享师资。")
     values["teachers"] = sorted(teachers, key=lambda t: t.id)
@@ -537,13 +541,21 @@ def teacher_available_on(teacher: Teacher, day: date) -> bool:
 
 
 def teachers_for_courses(member_id: int) -> list[Teacher]:
-    """Teachers a member may put on a course: its own and every shared one, not retired."""
+    """Teachers a member may put on a course: its own, every shared one and those it has
+    borrowed (a confirmed loan running today, portal.sharing), not retired."""
+    from portal.sharing.services import borrowed_teacher_ids
+
+    borrowed = sorted(borrowed_teacher_ids(member_id))
     return list(
         db.session.scalars(
             select(Teacher)
             .where(
                 Teacher.status != "retired",
-                or_(Teacher.member_id == member_id, Teacher.shared.is_(True)),
+                or_(
+                    Teacher.member_id == member_id,
+                    Teacher.shared.is_(True),
+                    Teacher.id.in_(borrowed),
+                ),
             )
             .order_by(Teacher.member_id != member_id, Teacher.member_id, Teacher.name)
         )
