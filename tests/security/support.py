@@ -216,8 +216,18 @@ def build_directory(office: Any, site_a: Any, site_b: Any) -> dict[str, Any]:
     finding = supervision.add_finding(
         visit, office, site_a.id, "问题", "整改", directory.today_local(), png_upload()
     )
+    from portal.sharing.services import request_loan
+
+    loan = request_loan(
+        user("tengchong_college_staff"),
+        teacher("yang_li"),
+        directory.today_local(),
+        directory.today_local(),
+        "安全测试借用",
+    )
     db.session.commit()
     return {
+        "loan_a": loan.id,
         "change_a": change.id,
         "warning_a": warning.id,
         "visit_a": visit.id,

@@ -189,6 +189,11 @@ RULES: dict[str, str | list[V]] = {
     "directory.year_page": [V("public", year=2026)],
     "directory.year_xlsx": [V("public", year=2026)],
     "directory.year_pdf": [V("public", year=2026)],
+    # teacher sharing: member staff borrow, the owning member decides; a teacher's lectures
+    # for its member and the office (the loan: member A's teacher, asked for by member B)
+    "sharing.index": "member_or_office",
+    "sharing.decide": [V("member_owned", loan_id="loan_a")],
+    "sharing.lectures": [V("member_owned", teacher_id="teacher_a")],
     # catalogue: public browsing
     "catalog.sites": "public",
     "catalog.teachers": "public",
@@ -591,6 +596,13 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "finding-due_on": w["start_a"].isoformat(),
     },
     "directory.finding_done": lambda w: {"note-note": "越权"},
+    "sharing.index": lambda w: {
+        "loan-teacher_id": str(w["teacher_b"]),
+        "loan-starts_on": w["start_a"].isoformat(),
+        "loan-ends_on": w["start_a"].isoformat(),
+        "loan-purpose": "越权",
+    },
+    "sharing.decide": lambda w: {"decide-approve": "1", "decide-reason": "越权"},
     "catalog.teacher_unavailable": lambda w: {
         "off-starts_on": (w["start_a"] + timedelta(days=60)).isoformat(),
         "off-ends_on": (w["start_a"] + timedelta(days=61)).isoformat(),
