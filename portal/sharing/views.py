@@ -24,6 +24,8 @@ def require_staff() -> None:
 @login_required
 def index():
     require_staff()
+    if request.method == "POST" and not current_user.is_member_user:
+        abort(403)  # the office decides loans but borrows for no member
     form = forms.LoanForm(prefix="loan")
     form.teacher_id.choices = [
         (str(t.id), f"{t.name}（{t.member.short_name}）")
