@@ -3,7 +3,9 @@
 * a site proposed by 松山基地 (songshan_base) awaiting the office's review;
 * the 2026 assessment of 滇西抗战纪念馆 by the default weighted criteria;
 * a rectification notice (整改通知) to 松山战役遗址 with its deadline three weeks on;
-* a supervision visit to 和顺图书馆 and 艾思奇故居 a week ago, with an open finding.
+* a supervision visit to 和顺图书馆 and 艾思奇故居 a week ago, with an open finding;
+* teacher sharing: 腾冲干部学院 asks to borrow the party school's 杨丽 (pending), and a
+  loan of 松山基地's teacher to the party school already confirmed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def load_demo_directory() -> None:
     _assessment(office)
     _warning(office)
     _visit(office)
+    _loans()
     db.session.commit()
 
 
@@ -134,3 +137,45 @@ def _visit(office: User) -> None:
         "补齐接待登记，今后按批次当日登记并上传门户。",
         today + timedelta(days=14),
     )
+
+
+def _loans() -> None:
+    from portal.catalog.models import Teacher
+    from portal.sharing.models import TeacherLoan
+    from portal.sharing.services import decide_loan, request_loan
+
+    if db.session.scalar(select(TeacherLoan.id).limit(1)) is not None:
+        return
+    users = {
+        u.username: u
+        for u in db.session.scalars(
+            select(User).where(
+                User.username.in_(
+                    ["tengchong_college_staff", "party_school_staff", "songshan_base_staff"]
+                )
+            )
+        )
+    }
+    teachers = {
+        t.key: t
+        for t in db.session.scalars(select(Teacher).where(Teacher.key.in_(["yang_li", "zhou_jun"])))
+    }
+    if len(users) < 3 or len(teachers) < 2:
+        return
+    today = services.today_local()
+    request_loan(
+        users["tengchong_college_staff"],
+        teachers["yang_li"],
+        today + timedelta(days=10),
+        today + timedelta(days=40),
+        "为省外委托班讲授“党的创新理论”专题。",
+    )
+    lent = request_loan(
+        users["party_school_staff"],
+        teachers["zhou_jun"],
+        today,
+        today + timedelta(days=60),
+        "主体班松山战役专题教学。",
+    )
+    db.session.flush()
+    decide_loan(lent, users["songshan_base_staff"], True, "同意，请提前一周确定课时。")

@@ -108,3 +108,14 @@ def test_sharing_pages(demo, client):
     assert response.status_code == 302
     db.session.expire_all()
     assert loan.status == "confirmed"
+
+
+def test_the_demo_has_a_pending_and_a_confirmed_loan(demo):
+    from portal.demo import load_demo
+    from portal.sharing.models import TeacherLoan
+
+    load_demo(season=["directory"])
+    load_demo(season=["directory"])
+    statuses = sorted(loan.status for loan in db.session.query(TeacherLoan))
+    assert statuses == ["confirmed", "pending"]
+    assert teacher("zhou_jun") in catalog.teachers_for_courses(teacher("yang_li").member_id)
