@@ -76,6 +76,7 @@ def test_the_office_creates_admitted_sites(demo):
     assert new.admission == "admitted"
 
 
+@pytest.mark.db
 def test_proposal_review_admit_and_return_with_permissions(demo):
     new = propose_site()
     staff, office = user("party_school_staff"), user("office")
@@ -137,6 +138,7 @@ def book_at(site_key: str, days_ahead: int = 20) -> Booking:
     return book(new_class(20, start=day), [stop(site_key, at(day, 10))], user("organizer"))
 
 
+@pytest.mark.db
 def test_warning_then_sweep_suspends_once_and_cancels_bookings_as_chosen(demo):
     office = user("office")
     memorial = site("dianxi_memorial")
@@ -184,6 +186,7 @@ def test_a_fixed_warning_is_not_swept(demo):
     assert memorial.status == "active"
 
 
+@pytest.mark.db
 def test_two_sweeps_at_once_act_once(demo, app):
     office = user("office")
     today = services.today_local()
