@@ -478,9 +478,11 @@ def sweep(today: date | None = None) -> list[int]:
             day=warning.due_on.isoformat(),
             reason=warning.reason,
         )
-        if site.status == "active":
-            site.status = "suspended"
-            site.edited_locally = True
+        if site.status != "active":
+            db.session.commit()  # suspended or retired meanwhile: its bookings were handled then
+            continue
+        site.status = "suspended"
+        site.edited_locally = True
         log(site, "suspend", actor, reason, bookings=warning.on_suspend)
         tell_member(site, _("教学点已暂停：%(site)s", site=site.name), reason)
         db.session.commit()
