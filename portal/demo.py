@@ -46,6 +46,7 @@ SEASON_PARTS: dict[str, str] = {
     "attendance": "portal.attendance.demo:load_demo_attendance",
     "planner": "portal.planner.demo:load_demo_planner",
     "reports": "portal.reports.demo:load_demo_reports",
+    "directory": "portal.directory.demo:load_demo_directory",
 }
 
 
