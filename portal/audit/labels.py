@@ -104,6 +104,8 @@ ACTION_LABELS: dict[str, Any] = {
     "booking.offer": _l("候补递补"),
     "booking.accept_offer": _l("接受候补名额"),
     "booking.offer_expired": _l("候补名额过期"),
+    "booking.guide": _l("安排讲解员"),
+    "booking.replace": _l("替换被婉拒的站点"),
     # joint meetings
     "meeting.create": _l("召集会议"),
     "meeting.edit": _l("修改会议"),

@@ -117,6 +117,8 @@ EVENT_ACTIONS = {
     "offer": _l("候补递补"),
     "accept_offer": _l("接受候补名额"),
     "offer_expired": _l("候补名额过期"),
+    "guide": _l("安排讲解员"),
+    "replace": _l("替换被婉拒的站点"),
 }
 
 
@@ -913,6 +915,7 @@ def inbox():
     return render_template(
         "bookings/inbox.html",
         days=days,
+        classes=pending_classes(page.items) if status == "pending" else [],
         page=page,
         status=status,
         earlier=earlier,
@@ -925,6 +928,22 @@ def inbox():
             "when": "earlier" if earlier else None,
         },
     )
+
+
+@dataclass
+class InboxClass:
+    id: int
+    name: str
+    count: int
+
+
+def pending_classes(reservations: list[Reservation]) -> list[InboxClass]:
+    """The classes with more than one pending stop on the page: confirmed in one action."""
+    counts: dict[int, InboxClass] = {}
+    for r in reservations:
+        c = r.booking.training_class
+        counts.setdefault(c.id, InboxClass(c.id, c.name, 0)).count += 1
+    return [c for c in counts.values() if c.count > 1]
 
 
 def inbox_redirect():

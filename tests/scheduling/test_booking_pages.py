@@ -521,7 +521,9 @@ def test_member_staff_confirm_and_decline(organizer, other_client):
     login(staff, "yangshanzhou_college_staff")
     page = staff.get("/inbox").get_data(as_text=True)
     assert "预约待办" in page
-    assert page.count(training_class.name) == 3
+    # A card (phones) and a table row (wider screens) per stop, and the class's 全部确认.
+    assert page.count(training_class.name) == 2 * 3 + 1
+    assert "全部确认（3 站）" in page
     assert "某县委组织部" in page and "市外省内" in page and ONE_DAY in page
     assert TUESDAY.isoformat() in page
 

@@ -238,6 +238,9 @@ RULES: dict[str, str | list[V]] = {
     "bookings.inbox": "member_or_office",
     "bookings.confirm": "member_or_office",
     "bookings.decline": "member_or_office",
+    "bookings.confirm_class": "member_or_office",
+    "bookings.guide": "member_or_office",
+    "bookings.guide_sheet": "member_or_office",
     # calendars
     "calendars.page": [
         V("public"),
