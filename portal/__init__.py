@@ -90,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.meetings.views import bp as meetings_bp
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp
+    from portal.scheduling import replace_views as _replace_views  # noqa: F401  (adds routes)
     from portal.scheduling import staff_views as _staff_views  # noqa: F401  (adds routes to bookings_bp)
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp

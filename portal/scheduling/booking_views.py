@@ -774,8 +774,16 @@ def detail(booking_id: int):
     return render_detail(load_booking(booking_id))
 
 
-def render_detail(booking: Booking, move_form: forms.MoveForm | None = None, status: int = 200):
-    """The booking's page; a move form that was refused keeps what was typed, with why."""
+def render_detail(
+    booking: Booking,
+    move_form: forms.MoveForm | None = None,
+    status: int = 200,
+    replace: dict[int, Any] | None = None,
+):
+    """The booking's page; a move or replace form that was refused keeps what was typed,
+    with why. Declined stops each get a replace form (replace_views)."""
+    from portal.scheduling.replace_views import replace_forms
+
     deadline = change_deadline(booking)
     today = datetime.now(LOCAL_TZ).date()
     return render_template(
@@ -787,6 +795,7 @@ def render_detail(booking: Booking, move_form: forms.MoveForm | None = None, sta
         may_cancel=booking.status != "cancelled" and (current_user.is_office or today <= deadline),
         cancel_form=forms.CancelForm(formdata=None),
         move_form=move_form or forms.MoveForm(formdata=None),
+        replace_forms=replace if replace is not None else replace_forms(booking),
     ), status
 
 

@@ -235,6 +235,7 @@ RULES: dict[str, str | list[V]] = {
     "bookings.cancel": "owner",
     "bookings.move": "owner",
     "bookings.accept": "owner",
+    "bookings.replace": "owner",
     "bookings.inbox": "member_or_office",
     "bookings.confirm": "member_or_office",
     "bookings.decline": "member_or_office",
