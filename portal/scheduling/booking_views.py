@@ -391,6 +391,8 @@ def problem_rows(problems: list[Problem], plan: list[PlannedStop]) -> list[Probl
         hint = ""
         if problem.code == "too_large" and problem.suggestion.get("squads"):
             hint = _("建议分为 %(squads)s 组", squads=problem.suggestion["squads"])
+        elif problem.code == "full" and problem.suggestion.get("squads"):
+            hint = _("可分为 %(squads)s 组，或加入候补", squads=problem.suggestion["squads"])
         elif problem.suggestion.get("waitlist"):
             hint = _("可加入候补")
         rows.append(
@@ -415,6 +417,7 @@ def examine(
     result = CheckResult(checked=True, problems=problem_rows(problems, plan))
     for problem in problems:
         suggested = problem.suggestion.get("squads")
+        # A full session only suggests squads (the hint): the waiting list stays a choice.
         if problem.code == "too_large" and isinstance(suggested, int) and problem.index is not None:
             squads[problem.index] = max(squads.get(problem.index, 1), suggested)
             result.squads_prefilled = True
