@@ -125,6 +125,7 @@ ACTION_LABELS: dict[str, Any] = {
     "event.judge": _l("聘请评委"),
     "event.judge_removed": _l("撤销评委"),
     "event.entry": _l("报送参赛"),
+    "event.award": _l("评定获奖等次"),
     "event.register": _l("报名参加活动"),
     "event.register_cancel": _l("取消活动报名"),
 }
