@@ -90,6 +90,11 @@ EXTRA_FIELDS: dict[str, Any] = {
         "options-1-seats": "10",
     },
     "bookings.decline": {"member": "1"},
+    "bookings.confirm_class": {"member": "1"},
+    "bookings.guide": {"guide_name": "x", "member": "1"},
+    "bookings.replace": lambda w: {
+        f"replace-{w['reservation_a']}-{name}": "x" for name in ("day", "starts", "site")
+    },
     # Joint meetings (the forms' prefixes as the pages send them).
     "meetings.new": lambda w: MEETING_FIELDS,
     "meetings.edit": lambda w: MEETING_FIELDS,
@@ -157,6 +162,8 @@ EXTRA_FIELDS: dict[str, Any] = {
     },
     "events.score": lambda w: {f"c{c}": "90" for c in w["criteria"]},
     "events.winners": {"top": "1", "entry_ids": "1"},
+    "events.grades": lambda w: {"grade-1": "first", "grade-2": "merit"},
+    "events.judge_outside": {"outside-name": "x", "outside-unit": "y"},
 }
 MEETING_FIELDS = {
     "title": "x",
