@@ -135,3 +135,51 @@ def test_the_inbox_columns_do_not_wrap_one_character_at_1366(new_page, base_url:
           .map(t => [...t.querySelectorAll('thead th')].map(th => Math.round(th.getBoundingClientRect().width)).join(','))"""
     )
     assert len(set(widths)) == 1, widths
+
+
+def test_a_declined_stop_is_replaced_on_a_phone(new_page, base_url: str):
+    """Staff decline a stop from a card; the organizer, on a phone, replaces just that stop."""
+    wednesday = monday_ahead(4) + timedelta(days=2)  # a week of its own: the route's teachers
+    thursday = wednesday + timedelta(days=1)
+    class_name = unique("替换站点测试班")
+    organizer: Page = new_page(phone=True)
+    login(organizer, base_url, "organizer")
+    register_class(organizer, class_name, 30, wednesday, thursday)
+    start_booking(organizer, class_name)
+    organizer.get_by_label("线路", exact=True).select_option(label=f"{ONE_DAY_ROUTE}（1 天）")
+    organizer.get_by_label("开始日期", exact=True).fill(wednesday.isoformat())
+    organizer.get_by_role("button", name="检查", exact=True).click()
+    fits(organizer)
+    organizer.get_by_role("button", name="确认预约", exact=True).click()
+    expect(flash(organizer, "预约已提交，等待各成员单位确认。")).to_be_visible()
+    booking_url = organizer.url
+
+    staff: Page = new_page(phone=True)
+    login(staff, base_url, "yangshanzhou_college_staff")
+    open_menu(staff, "预约待办")
+    card = (
+        staff.get_by_test_id("inbox-card")
+        .filter(has_text=class_name)
+        .filter(has_text="杨善洲事迹陈列室")
+    )
+    expect(card).to_have_count(1)
+    card.locator("summary", has_text="婉拒").click()
+    card.get_by_label("婉拒原因", exact=True).fill("当天布展")
+    card.get_by_role("button", name="婉拒", exact=True).click()
+    expect(flash(staff, "已婉拒：杨善洲事迹陈列室")).to_be_visible()
+    assert_fits(staff)
+
+    organizer.goto(booking_url)
+    expect(organizer.get_by_test_id("next-step")).to_contain_text("只替换该站点")
+    # (The booking page's stops table scrolls inside its own box; the page does not.)
+    assert_no_horizontal_scroll(organizer)
+    organizer.get_by_role("link", name="替换被婉拒的站点").click()
+    organizer.get_by_label("新的日期", exact=True).fill(thursday.isoformat())
+    organizer.get_by_label("开始时间", exact=True).fill("10:00")
+    organizer.get_by_role("button", name="替换该站点", exact=True).click()
+    expect(flash(organizer, "已替换该站点")).to_be_visible()
+    expect(organizer.get_by_test_id("next-step")).to_have_count(0)
+    expect(organizer.get_by_role("heading", level=1).locator(".badge")).to_have_text("待确认")
+    assert_no_horizontal_scroll(organizer)
+    save_screenshot(organizer, "phone-replaced-stop")
+    assert_no_console_errors(organizer)
