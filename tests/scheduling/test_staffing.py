@@ -78,7 +78,7 @@ def test_confirming_a_class_reports_the_stop_that_no_longer_fits(two_stops, clie
         f"/inbox/classes/{training_class.id}/confirm", follow_redirects=True
     ).get_data(as_text=True)
     assert "已确认 1 站" in text
-    assert "无法确认" in text and "已满" in text
+    assert "无法确认" in text and "剩余 10 个名额" in text
     db.session.expire_all()
     assert db.session.get(Reservation, stops[0].id).status == "confirmed"
     assert db.session.get(Reservation, stops[1].id).status == "pending"
