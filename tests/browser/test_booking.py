@@ -300,7 +300,7 @@ def test_the_member_declines_a_stop_with_a_reason(new_page, base_url: str):
     open_menu(staff, "预约待办")
     row = inbox_rows(staff, class_name).filter(has_text="杨善洲事迹陈列室")
     expect(row).to_have_count(1)
-    row.locator("summary").click()
+    row.locator("summary", has_text="婉拒").click()
     row.get_by_label("婉拒原因", exact=True).fill(reason)
     row.get_by_role("button", name="婉拒", exact=True).click()
     expect(flash(staff, "已婉拒：杨善洲事迹陈列室")).to_be_visible()
