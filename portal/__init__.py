@@ -87,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.directory.views import bp as directory_bp
+    from portal.events import award_views as _award_views  # noqa: F401  (adds routes to events_bp)
     from portal.events.views import bp as events_bp
     from portal.home.views import bp as home_bp
     from portal.meetings.views import bp as meetings_bp
@@ -95,6 +96,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.planner.views import bp as planner_bp
     from portal.reports.dashboard_views import bp as dashboard_bp
     from portal.reports.views import bp as reports_bp
+    from portal.scheduling import replace_views as _replace_views  # noqa: F401  (adds routes)
+    from portal.scheduling import staff_views as _staff_views  # noqa: F401  (adds routes to bookings_bp)
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
     from portal.scheduling.route_views import bp as routes_bp

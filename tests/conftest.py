@@ -69,6 +69,9 @@ def make_test_app(database_url: str, instance_path: str, **overrides) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # A planner run is computed within its request: a background thread would write
+        # after the test (or the next test) has looked. The planner's own test turns it on.
+        "PLANNER_BACKGROUND": False,
         **overrides,
     }
     app = create_app(config)

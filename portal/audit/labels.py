@@ -137,6 +137,8 @@ ACTION_LABELS: dict[str, Any] = {
     "booking.offer": _l("候补递补"),
     "booking.accept_offer": _l("接受候补名额"),
     "booking.offer_expired": _l("候补名额过期"),
+    "booking.guide": _l("安排讲解员"),
+    "booking.replace": _l("替换被婉拒的站点"),
     # joint meetings
     "meeting.create": _l("召集会议"),
     "meeting.edit": _l("修改会议"),
@@ -156,6 +158,7 @@ ACTION_LABELS: dict[str, Any] = {
     "event.judge": _l("聘请评委"),
     "event.judge_removed": _l("撤销评委"),
     "event.entry": _l("报送参赛"),
+    "event.award": _l("评定获奖等次"),
     "event.register": _l("报名参加活动"),
     "event.register_cancel": _l("取消活动报名"),
     # attendance: supervisors, sign-in, marks, leave, withdrawal

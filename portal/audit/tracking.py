@@ -92,7 +92,9 @@ def _judge_changes(obj: Any, is_new: bool) -> list[tuple[str, str | None]]:
 
 
 def _entry_changes(obj: Any, is_new: bool) -> list[tuple[str, str | None]]:
-    return [("event.entry", "submitted_by_id")] if is_new else []
+    if is_new:
+        return [("event.entry", "submitted_by_id")]
+    return [("event.award", None)] if _changed(obj, "grade") else []
 
 
 def _registration_changes(obj: Any, is_new: bool) -> list[tuple[str, str | None]]:
@@ -114,8 +116,9 @@ def _subject(obj: Any) -> str:
         return f"{title} · {obj.member.short_name}"
     if name == "Decision" and obj.member is not None:
         return f"{title} · {obj.member.short_name}"
-    if name == "ContestJudge" and obj.user is not None:
-        return f"{title} · {obj.user.display_name}"
+    if name == "ContestJudge":
+        who = obj.user.display_name if obj.user is not None else obj.name
+        return f"{title} · {who}"
     if name == "ContestEntry" and obj.member is not None:
         return f"{title} · {obj.member.short_name}"
     if name == "EventRegistration":

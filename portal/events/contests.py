@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -42,7 +43,7 @@ from portal.events.models import (
 from portal.events.validation import _clean_text, _int_or_none, is_id
 from portal.extensions import db
 from portal.notifications.services import member_staff, notify
-from portal.timeutil import utcnow
+from portal.timeutil import LOCAL_TZ, utcnow
 
 MAX_CRITERIA = 10
 TWO_PLACES = Decimal("0.01")
@@ -462,12 +463,35 @@ def results_visible(event: JointEvent, user: Any) -> bool:
     return visible(event, user) and event.results_published_at is not None
 
 
+def contest_last_day(event: JointEvent) -> date | None:
+    """The contest's last day (its last session's, local), or None without sessions."""
+    ends = event.ends_at
+    return ends.astimezone(LOCAL_TZ).date() if ends is not None else None
+
+
+def publish_problem(event: JointEvent, on: date | None = None) -> str:
+    """Why the results cannot be published yet ("" when they can): until the entry deadline
+    has passed and the contest's last day has come, entries may still come or be judged."""
+    on = on or today()
+    if event.registration_deadline is not None and on <= event.registration_deadline:
+        return _(
+            "报送截止日期（%(day)s）之后才能公布成绩。", day=event.registration_deadline.isoformat()
+        )
+    last = contest_last_day(event)
+    if last is not None and on < last:
+        return _("比赛（%(day)s）结束后才能公布成绩。", day=last.isoformat())
+    return ""
+
+
 def publish_results(event: JointEvent, actor: Any) -> None:
-    """Publish the ranking; the members that entered are told. The caller commits."""
+    """Publish the ranking once the contest is over; the members that entered are told.
+    The caller commits."""
     require_office(actor)
     require_contest_open(event)
     if event.status != "published":
         raise ServiceError(_("请先发布该大赛。"))
+    if problem := publish_problem(event):
+        raise ServiceError(problem)
     if not any(r.total is not None for r in results(event)):
         raise ServiceError(_("还没有任何完整的评分，不能公布成绩。"))
     event.results_published_at = utcnow()
@@ -502,6 +526,8 @@ def set_winners(event: JointEvent, actor: Any, entry_ids: Iterable[Any]) -> list
         if entry.winner == want:
             continue
         entry.winner = want
+        if not want:
+            entry.grade = None
         if event.category != "course_contest" or entry.course is None:
             continue
         if want and not entry.course.excellent:

@@ -182,6 +182,14 @@ class JudgeForm(FlaskForm):
     submit = SubmitField(_l("聘请评委"))
 
 
+class OutsideJudgeForm(FlaskForm):
+    """An outside expert on the panel: name and unit, no account needed."""
+
+    name = StringField(_l("评委姓名"), validators=[InputRequired(_l("请填写评委姓名。"))])
+    unit = StringField(_l("工作单位"), validators=[InputRequired(_l("请填写评委的工作单位。"))])
+    submit = SubmitField(_l("聘请外部专家"))
+
+
 class EntryForm(FlaskForm):
     member_id = SelectField(_l("成员单位"), coerce=int, validate_choice=False)
     guide_name = StringField(_l("讲解员姓名"), validators=[Required()])

@@ -50,6 +50,13 @@ CONTEST_CATEGORIES = ("guide_contest", "course_contest")
 # The category an event of a well-known kind gets unless the office chooses another.
 DEFAULT_CATEGORY_BY_KIND = {"guide_contest": "guide_contest", "course_contest": "course_contest"}
 EVENT_STATUSES = {"draft": _l("草稿"), "published": _l("已发布"), "cancelled": _l("已取消")}
+# A contest's award grades, highest first.
+GRADES = {
+    "first": _l("一等奖"),
+    "second": _l("二等奖"),
+    "third": _l("三等奖"),
+    "merit": _l("优秀奖"),
+}
 REGISTRATION_STATUSES = {
     "registered": _l("已报名"),
     "waitlisted": _l("候补"),
@@ -235,18 +242,29 @@ class ContestCriterion(db.Model):
 
 
 class ContestJudge(db.Model):
-    """A member staff account the office appointed to judge a contest."""
+    """A judge the office appointed: a member staff account, or an outside expert (name and
+    unit, no account: listed on the panel and the certificates, scoring on paper)."""
 
     __tablename__ = "contest_judges"
     __table_args__ = (UniqueConstraint("event_id", "user_id", name="uq_contest_judges_event_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("joint_events.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # An outside expert's name and unit (user_id NULL); "" for an account.
+    name: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    unit: Mapped[str] = mapped_column(String(128), default="", server_default="")
     appointed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[JointEvent] = relationship(back_populates="judges")
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            member = self.user.member.short_name if self.user.member else ""
+            return f"{self.user.display_name}（{member}）" if member else self.user.display_name
+        return f"{self.name}（{self.unit}）" if self.unit else self.name
 
 
 class ContestEntry(db.Model):
@@ -271,6 +289,8 @@ class ContestEntry(db.Model):
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     winner: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The award's grade (first, second, third, merit: GRADES); NULL without a grade.
+    grade: Mapped[str | None] = mapped_column(String(16))
     # The contest gave the course its 精品课程 mark (so taking the award back takes it back).
     gave_excellent: Mapped[bool] = mapped_column(default=False, server_default=false())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -283,6 +303,10 @@ class ContestEntry(db.Model):
     scores: Mapped[list[ContestScore]] = relationship(
         back_populates="entry", cascade="all, delete-orphan"
     )
+
+    @property
+    def grade_label(self) -> str:
+        return str(GRADES[self.grade]) if self.grade in GRADES else ""
 
     @property
     def label(self) -> str:

@@ -41,6 +41,11 @@ from portal.events.access import (
     list_events,
     open_to,
 )
+from portal.events.awards import (
+    available_judges,
+    certificate_visible,
+    publish_results_confirmed,
+)
 from portal.events.calendars import build_ics, by_day, calendar_entries
 from portal.events.contests import (
     appoint_judge,
@@ -50,10 +55,9 @@ from portal.events.contests import (
     entry_problem,
     has_scores,
     is_judge,
-    judge_candidates,
     judge_scores,
     judge_sheet,
-    publish_results,
+    publish_problem,
     record_scores,
     remove_judge,
     results_visible,
@@ -80,6 +84,7 @@ from portal.events.events import (
 )
 from portal.events.fields import display_items, form_values
 from portal.events.models import (
+    GRADES,
     ContestEntry,
     ContestJudge,
     EventRegistration,
@@ -441,11 +446,12 @@ def entry_form(event: JointEvent) -> forms.EntryForm:
     return form
 
 
-def judge_form() -> forms.JudgeForm:
+def judge_form(event: JointEvent) -> forms.JudgeForm:
+    """The judge picker: member staff not yet appointed to this contest."""
     form = forms.JudgeForm(prefix="judge")
     form.user_id.choices = [SelectChoice(0, _("请选择"))] + [
         SelectChoice(u.id, f"{u.display_name}（{u.member.short_name}，{u.username}）")
-        for u in judge_candidates()
+        for u in available_judges(event)
     ]
     return form
 
@@ -473,13 +479,15 @@ def render_detail(event: JointEvent, **overrides: Any) -> str:
         "registration_form": None,
         "entry_form": None,
         "judge_form": None,
+        "outside_judge_form": None,
         "cancel_form": None,
     }
     if office and event.status != "cancelled":
         context["session_form"] = session_form()
         context["cancel_form"] = forms.CancelForm(prefix="cancel")
         if event.is_contest and event.results_published_at is None:
-            context["judge_form"] = judge_form()
+            context["judge_form"] = judge_form(event)
+            context["outside_judge_form"] = forms.OutsideJudgeForm(prefix="outside")
     can_register = (office or taking_part) and not context["registration_problem"]
     if event.category == "training" and can_register:
         context["registration_form"] = registration_form(event)
@@ -661,7 +669,7 @@ def criteria(event_id: int):
 def judge_add(event_id: int):
     require_office()
     event = load_event(event_id)
-    form = judge_form()
+    form = judge_form(event)
     if form.validate_on_submit():
         try:
             appointment = appoint_judge(event, current_user, form.user_id.data)
@@ -670,7 +678,7 @@ def judge_add(event_id: int):
             show_errors(form, error)
         else:
             db.session.commit()
-            flash(_("已聘请评委：%(name)s", name=appointment.user.display_name), "success")
+            flash(_("已聘请评委：%(name)s", name=appointment.label), "success")
             return redirect(url_for(".detail", event_id=event_id) + "#judges")
     return render_detail(load_event(event_id), judge_form=form), 400
 
@@ -838,6 +846,9 @@ def results(event_id: int):
         shown=shown,
         is_office=is_office(current_user),
         plain_form=forms.PlainForm(),
+        publish_problem=publish_problem(event),
+        grades=GRADES,
+        certificate_for=lambda entry: certificate_visible(entry, current_user),
     )
 
 
@@ -868,7 +879,7 @@ def results_export(event_id: int):
                 *(float(r.averages[c.id]) if c.id in r.averages else "" for c in criteria),
                 float(r.total) if r.total is not None else "",
                 r.judges,
-                "是" if r.entry.winner else "",
+                (r.entry.grade_label or "是") if r.entry.winner else "",
             )
             for r in rows
         ),
@@ -884,7 +895,7 @@ def results_publish(event_id: int):
     if not forms.PlainForm().validate_on_submit():
         abort(400)
     try:
-        publish_results(event, current_user)
+        publish_results_confirmed(event, current_user, request.form.get("confirm") == "yes")
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")

@@ -179,6 +179,15 @@ class InboxFilterForm(FlaskForm):
     submit = SubmitField(_l("筛选"))
 
 
+class ReplaceForm(FlaskForm):
+    """Replace one declined stop: another day and time, and another site if need be."""
+
+    day = DayField(_l("新的日期"), validators=[InputRequired(_l("请填写新的日期。"))])
+    starts = ClockField(_l("开始时间"), validators=[InputRequired(_l("请填写开始时间。"))])
+    site = SelectField(_l("教学点"), choices=[], validate_choice=True)
+    submit = SubmitField(_l("替换该站点"))
+
+
 class MoveForm(FlaskForm):
     start_date = DayField(
         _l("新的开始日期"), validators=[InputRequired(_l("请填写新的开始日期。"))]

@@ -117,6 +117,8 @@ EVENT_ACTIONS = {
     "offer": _l("候补递补"),
     "accept_offer": _l("接受候补名额"),
     "offer_expired": _l("候补名额过期"),
+    "guide": _l("安排讲解员"),
+    "replace": _l("替换被婉拒的站点"),
 }
 
 
@@ -389,6 +391,8 @@ def problem_rows(problems: list[Problem], plan: list[PlannedStop]) -> list[Probl
         hint = ""
         if problem.code == "too_large" and problem.suggestion.get("squads"):
             hint = _("建议分为 %(squads)s 组", squads=problem.suggestion["squads"])
+        elif problem.code == "full" and problem.suggestion.get("squads"):
+            hint = _("可分为 %(squads)s 组，或加入候补", squads=problem.suggestion["squads"])
         elif problem.suggestion.get("waitlist"):
             hint = _("可加入候补")
         rows.append(
@@ -413,6 +417,7 @@ def examine(
     result = CheckResult(checked=True, problems=problem_rows(problems, plan))
     for problem in problems:
         suggested = problem.suggestion.get("squads")
+        # A full session only suggests squads (the hint): the waiting list stays a choice.
         if problem.code == "too_large" and isinstance(suggested, int) and problem.index is not None:
             squads[problem.index] = max(squads.get(problem.index, 1), suggested)
             result.squads_prefilled = True
@@ -772,8 +777,16 @@ def detail(booking_id: int):
     return render_detail(load_booking(booking_id))
 
 
-def render_detail(booking: Booking, move_form: forms.MoveForm | None = None, status: int = 200):
-    """The booking's page; a move form that was refused keeps what was typed, with why."""
+def render_detail(
+    booking: Booking,
+    move_form: forms.MoveForm | None = None,
+    status: int = 200,
+    replace: dict[int, Any] | None = None,
+):
+    """The booking's page; a move or replace form that was refused keeps what was typed,
+    with why. Declined stops each get a replace form (replace_views)."""
+    from portal.scheduling.replace_views import replace_forms
+
     deadline = change_deadline(booking)
     today = datetime.now(LOCAL_TZ).date()
     return render_template(
@@ -785,6 +798,7 @@ def render_detail(booking: Booking, move_form: forms.MoveForm | None = None, sta
         may_cancel=booking.status != "cancelled" and (current_user.is_office or today <= deadline),
         cancel_form=forms.CancelForm(formdata=None),
         move_form=move_form or forms.MoveForm(formdata=None),
+        replace_forms=replace if replace is not None else replace_forms(booking),
     ), status
 
 
@@ -913,6 +927,7 @@ def inbox():
     return render_template(
         "bookings/inbox.html",
         days=days,
+        classes=pending_classes(page.items) if status == "pending" else [],
         page=page,
         status=status,
         earlier=earlier,
@@ -925,6 +940,22 @@ def inbox():
             "when": "earlier" if earlier else None,
         },
     )
+
+
+@dataclass
+class InboxClass:
+    id: int
+    name: str
+    count: int
+
+
+def pending_classes(reservations: list[Reservation]) -> list[InboxClass]:
+    """The classes with more than one pending stop on the page: confirmed in one action."""
+    counts: dict[int, InboxClass] = {}
+    for r in reservations:
+        c = r.booking.training_class
+        counts.setdefault(c.id, InboxClass(c.id, c.name, 0)).count += 1
+    return [c for c in counts.values() if c.count > 1]
 
 
 def inbox_redirect():

@@ -160,6 +160,10 @@ def plan_from_template(
     return plan
 
 
+# A full session suggests splitting the class into at most this many squads.
+MAX_SUGGESTED_SQUADS = 20
+
+
 def needed_squads(group_size: int, capacity: int) -> int:
     """The fewest squads a group splits into so that each fits a session of ``capacity``."""
     return max(1, math.ceil(group_size / capacity)) if capacity > 0 else 1
@@ -384,7 +388,13 @@ def check_plan(
         previous_site[day] = stop
     if members_last and problems:
         return problems
+    # A stop on a day its site is closed already says so (closed_day, with the open days):
+    # the member's own rule would only say it again in other words ("每周一闭馆"), so that
+    # stop is not asked; its member's rules are asked again once another day is chosen.
+    closed = {p.index for p in problems if p.code == "closed_day"}
     for stop, ask in asks:
+        if stop.index in closed:
+            continue
         problems.extend(
             Problem(stop.index, "member_rule", message)
             for message in member_rule_problems(ask, stop.site)
@@ -527,16 +537,37 @@ def _check_stop(
             n for s, e, n, _g in taken_in_plan[site.id] if s < squad_end and e > squad_start
         )
         if seats + min(per_squad, site.capacity) > site.capacity and per_squad <= site.capacity:
-            add(
-                "full",
-                _(
-                    "“%(site)s”%(time)s 这一场已满（剩余 %(left)s 个名额）。",
-                    site=site.name,
-                    time=squad_start.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M"),
-                    left=max(0, site.capacity - seats),
-                ),
-                waitlist=True,
-            )
+            left = max(0, site.capacity - seats)
+            when = squad_start.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
+            # Places are left, only not enough for the whole group: smaller squads, one
+            # after another, may fit (checked again once split), as well as the waiting list.
+            squads = stop.squads * needed_squads(per_squad, left) if left else 0
+            if 1 < squads <= MAX_SUGGESTED_SQUADS:
+                add(
+                    "full",
+                    _(
+                        "“%(site)s”%(time)s 这一场剩余 %(left)s 个名额，不够全班 %(size)s 人："
+                        "可分批（分为 %(squads)s 组依次参观），或加入候补。",
+                        site=site.name,
+                        time=when,
+                        left=left,
+                        size=group_size,
+                        squads=squads,
+                    ),
+                    waitlist=True,
+                    squads=squads,
+                )
+            else:
+                add(
+                    "full",
+                    _(
+                        "“%(site)s”%(time)s 这一场已满（剩余 %(left)s 个名额）。",
+                        site=site.name,
+                        time=when,
+                        left=left,
+                    ),
+                    waitlist=True,
+                )
             break
         if needs_guide:
             guides = sum(1 for r in existing if r.guide_requested or site.needs_guide) + sum(

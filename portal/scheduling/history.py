@@ -45,9 +45,14 @@ def record_event(
 
 
 def refresh_booking_status(booking: Booking, actor: Any, reason: str = "") -> None:
-    """A booking is confirmed when all its live stops are, declined when one was declined,
-    and cancelled when none is left (its last offer from the waiting list expired)."""
-    live = [r for r in booking.reservations if r.status != "cancelled"]
+    """A booking is confirmed when all its live stops are, declined when one was declined
+    (and not replaced yet), and cancelled when none is left (its last offer from the waiting
+    list expired)."""
+    live = [
+        r
+        for r in booking.reservations
+        if r.status != "cancelled" and not (r.status == "declined" and r.replaced_by_id)
+    ]
     if booking.status == "cancelled":
         return
     if not live and booking.reservations:

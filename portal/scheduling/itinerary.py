@@ -67,6 +67,8 @@ RESERVATIONS = (
         Booking.class_id == bindparam("class_id"),
         Booking.status != "cancelled",
         Reservation.status != "cancelled",
+        # A declined stop the organizer replaced is shown by its replacement.
+        Reservation.replaced_by_id.is_(None),
     )
     .order_by(Reservation.starts_at, Reservation.id)
 )

@@ -257,6 +257,10 @@ class Reservation(db.Model):
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The guide (讲解员) the hosting member names to take the group; "" until named.
+    guide_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # A declined stop the organizer replaced: the first reservation of the new stop.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
 
     booking: Mapped[Booking] = relationship(back_populates="reservations")
     site: Mapped[TeachingSite] = relationship()

@@ -71,10 +71,21 @@ def _server_env(database_url: str) -> dict[str, str]:
     return env
 
 
+# The server's SQLite file, for journeys that must let time pass (a contest that is over).
+SERVER_DATABASE: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def portal_database(portal_server: str) -> Path:
+    """The running portal's SQLite database file."""
+    return SERVER_DATABASE["path"]
+
+
 @pytest.fixture(scope="session")
 def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a portal running the demo consortium on a fresh SQLite database."""
     workdir = tmp_path_factory.mktemp("portal-server")
+    SERVER_DATABASE["path"] = workdir / "portal.sqlite3"
     env = _server_env(f"sqlite:///{workdir / 'portal.sqlite3'}")
     for args in (("db", "upgrade"), ("portal", "load-demo")):
         done = subprocess.run(

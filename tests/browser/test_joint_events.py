@@ -12,7 +12,9 @@ on the waiting list, and a cancellation moves them up.
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -95,7 +97,32 @@ def score(new_page, base_url: str, username: str, title: str, sheets: dict[str, 
     assert_no_console_errors(judge)
 
 
-def test_office_runs_a_guide_contest_from_entries_to_the_ranking(new_page, base_url: str):
+def contest_is_over(database: Path, title: str) -> None:
+    """Let time pass for one contest: its sessions two days ago, its deadline before them."""
+    with sqlite3.connect(database) as connection:
+        (event_id,) = connection.execute(
+            "SELECT id FROM joint_events WHERE title = ?", (title,)
+        ).fetchone()
+        (days,) = connection.execute(  # the last session two days before today
+            "SELECT julianday(date('now')) - julianday(date(max(ends_at))) - 2"
+            " FROM event_sessions WHERE event_id = ?",
+            (event_id,),
+        ).fetchone()
+        shift = f"{int(days):+d} days"
+        connection.execute(
+            "UPDATE event_sessions SET starts_at = datetime(starts_at, ?),"
+            " ends_at = datetime(ends_at, ?) WHERE event_id = ?",
+            (shift, shift, event_id),
+        )
+        connection.execute(
+            "UPDATE joint_events SET registration_deadline = date('now', '-10 days') WHERE id = ?",
+            (event_id,),
+        )
+
+
+def test_office_runs_a_guide_contest_from_entries_to_the_ranking(
+    new_page, base_url: str, portal_database: Path
+):
     title = unique("第三届环线讲解员大赛")
     final_day = today() + timedelta(days=21)
     guides = {
@@ -195,13 +222,25 @@ def test_office_runs_a_guide_contest_from_entries_to_the_ranking(new_page, base_
     expect(ranking.nth(1)).to_have_attribute("data-rank", "2")
     expect(ranking.nth(1)).to_contain_text(yangshanzhou)
     expect(ranking.nth(1)).to_contain_text("83.10")
-    page.get_by_role("button", name="公布成绩", exact=True).click()
-    expect(flash(page, "成绩已公布。")).to_be_visible()
+    # Not before the contest is over; then with a confirmation.
+    expect(page.get_by_test_id("publish-problem")).to_contain_text("才能公布成绩")
+    expect(page.get_by_role("button", name="公布成绩")).to_have_count(0)
     page.get_by_label("前几名获奖（并列同名次一并获奖）", exact=True).fill("1")
     page.get_by_role("button", name="按名次评定", exact=True).click()
     expect(flash(page, "已评定获奖项目 1 个。")).to_be_visible()
-    expect(page.get_by_label(f"{tengchong} 获奖", exact=True)).to_be_checked()
-    expect(page.get_by_label(f"{yangshanzhou} 获奖", exact=True)).not_to_be_checked()
+    page.get_by_label(f"{tengchong} 获奖等次", exact=True).select_option(label="一等奖")
+    page.get_by_role("button", name="保存获奖等次", exact=True).click()
+    expect(flash(page, "已评定获奖项目 1 个。")).to_be_visible()
+    expect(page.get_by_label(f"{tengchong} 获奖等次", exact=True)).to_have_value("first")
+    expect(page.get_by_label(f"{yangshanzhou} 获奖等次", exact=True)).to_have_value("")
+    contest_is_over(portal_database, title)
+    page.reload()
+    page.get_by_role("button", name="公布成绩", exact=True).click()
+    expect(page.get_by_role("checkbox", name=re.compile("确认公布"))).to_be_visible()
+    page.get_by_role("checkbox", name=re.compile("确认公布")).check()
+    page.get_by_role("button", name="公布成绩", exact=True).click()
+    expect(flash(page, "成绩已公布。")).to_be_visible()
+    expect(page.get_by_role("link", name="获奖证书")).to_have_count(1)
     check_accessibility(page)
     save_screenshot(page, "event-results")
     assert_no_console_errors(page, expected_statuses=(400,))
@@ -217,9 +256,10 @@ def test_office_runs_a_guide_contest_from_entries_to_the_ranking(new_page, base_
     expect(heading(member)).to_have_text(f"评比结果：{title}")
     ranking = member.get_by_test_id("ranking").locator("tbody tr")
     expect(ranking.nth(0)).to_contain_text(tengchong)
-    expect(ranking.nth(0)).to_contain_text("获奖")
+    expect(ranking.nth(0)).to_contain_text("一等奖")
     expect(ranking.nth(1)).to_contain_text(yangshanzhou)
     expect(ranking.nth(1)).not_to_contain_text("获奖")
+    expect(ranking.nth(1)).not_to_contain_text("等奖")
     expect(member.get_by_role("button", name="公布成绩")).to_have_count(0)
     check_accessibility(member)
     assert_no_console_errors(member)

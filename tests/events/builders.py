@@ -122,6 +122,19 @@ def make_contest(category: str = "course_contest", criteria=CRITERIA, **kwargs) 
     return event
 
 
+def end_contest(event: JointEvent, days_ago: int = 2) -> JointEvent:
+    """The contest as if it were over: its sessions ``days_ago`` days ago (moved in the
+    database, as time would), its entry deadline the day before. Results may be published."""
+    day = datetime.now(LOCAL_TZ).date() - timedelta(days=days_ago)
+    for session in event.sessions:
+        shift = day - session.starts_at.astimezone(LOCAL_TZ).date()
+        session.starts_at += shift
+        session.ends_at += shift
+    event.registration_deadline = day - timedelta(days=1)
+    db.session.commit()
+    return event
+
+
 def enter_course(event: JointEvent, member_key: str, course: Course | None = None):
     staff = user(f"{member_key}_staff")
     course = course or courses_of(member_key, excellent=False)[0]

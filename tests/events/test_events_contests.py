@@ -30,6 +30,7 @@ from tests.conftest import login
 from tests.events.builders import (
     appoint,
     courses_of,
+    end_contest,
     enter_course,
     first_site,
     future_day,
@@ -289,6 +290,7 @@ def test_scoring_closes_when_results_are_published(demo):
     entry = enter_course(event, "party_school")
     appoint(event, "tengchong_college_staff")
     score(entry, "tengchong_college_staff", 90, 80, 70)
+    end_contest(event)
     publish_results(event, user("office"))
     db.session.commit()
     with pytest.raises(ServiceError, match="成绩已公布"):
@@ -343,7 +345,14 @@ def test_results_are_hidden_until_published(demo, client):
     login(client, "party_school_admin")
     assert client.post(f"/events/{event.id}/results/publish").status_code == 403
     login(client, "office")
-    assert client.post(f"/events/{event.id}/results/publish").status_code == 302
+    end_contest(event)
+    # The confirmation step: without it nothing is published.
+    page = client.post(f"/events/{event.id}/results/publish", follow_redirects=True)
+    assert "请勾选确认" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert event.results_published_at is None
+    answer = client.post(f"/events/{event.id}/results/publish", data={"confirm": "yes"})
+    assert answer.status_code == 302
     client.post("/logout")
     page = client.get(f"/events/{event.id}/results").get_data(as_text=True)
     assert "81.00" in page and label in page
@@ -356,7 +365,8 @@ def test_results_are_hidden_until_published(demo, client):
 def test_results_cannot_be_published_without_scores(demo):
     event = make_contest()
     enter_course(event, "party_school")
-    with pytest.raises(ServiceError, match="不能公布成绩"):
+    end_contest(event)
+    with pytest.raises(ServiceError, match="还没有任何完整的评分"):
         publish_results(event, user("office"))
 
 
@@ -508,6 +518,10 @@ def test_entries_close_with_the_deadline_and_the_results(demo):
     score(entry, "tengchong_college_staff", 90, 90, 90)
     with pytest.raises(ServiceError, match="不能撤回"):
         withdraw_entry(entry, user("party_school_staff"))
+    with pytest.raises(ServiceError, match="报送截止日期"):
+        publish_results(event, user("office"))
+    db.session.rollback()
+    end_contest(event)
     publish_results(event, user("office"))
     db.session.commit()
     with pytest.raises(ServiceError, match="成绩已公布"):

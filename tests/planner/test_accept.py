@@ -41,7 +41,7 @@ def test_accept_books_each_placement_and_reports_a_booking_made_meanwhile(planne
     items = {i.request_id: i for i in run.items}
     assert items[a.id].outcome == "booked" and items[a.id].booking_id
     assert items[b.id].outcome == "conflict"
-    assert "已满" in items[b.id].outcome_message
+    assert "不够全班" in items[b.id].outcome_message
     assert db.session.get(PlanRequest, a.id).status == "booked"
     assert db.session.get(PlanRequest, b.id).status == "submitted"
     assert run.status == "accepted"

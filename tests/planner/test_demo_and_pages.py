@@ -141,6 +141,7 @@ def test_the_office_runs_the_planner_in_the_background_and_watches_it(app):
     load_demo(season=["planner"])
     season_id = db.session.scalar(select(PlanSeason.id).where(PlanSeason.name == DEMO_SEASON))
     app.config["PLANNER_WORKERS"] = 1
+    app.config["PLANNER_BACKGROUND"] = True
     client = app.test_client()
     login(client, "office")
     answer = client.post(f"/planner/seasons/{season_id}/run", data={"time_limit": "0"})

@@ -49,7 +49,7 @@ def test_the_planner_fits_a_class_that_first_come_first_served_refuses(planner_a
     book(a_class, plan_from_template(hall, day1), office, template=hall)
     with pytest.raises(BookingRefused) as refused:
         book(b_class, plan_from_template(hall, day1), office, template=hall)
-    assert "已满" in refused.value.message
+    assert "不够全班" in refused.value.message
 
 
 def test_preferences_decide_when_everyone_fits(planner_app):

@@ -363,7 +363,8 @@ def test_a_monday_shows_the_closed_day_and_other_dates(organizer):
     tpl = template(ONE_DAY)
     url = f"/bookings/new?class_id={training_class.id}"
     page = organizer.post(url, data=book_form(tpl, start=monday)).get_data(as_text=True)
-    assert "闭馆" in page and "不开放" in page
+    # One row per closed stop: the open days, not also the member's own 每周一闭馆.
+    assert "不开放" in page and "闭馆" not in page
     assert "确认预约" not in page
     assert 'data-testid="suggested-dates"' in page
     suggested = re.findall(r'name="suggest" value="(\d{4}-\d\d-\d\d)"', page)
@@ -380,7 +381,7 @@ def test_a_monday_shows_the_closed_day_and_other_dates(organizer):
     # Booking the Monday anyway is refused with the same reasons; nothing is saved.
     response = organizer.post(url, data=book_form(tpl, start=monday, action="book"))
     assert response.status_code == 409
-    assert "闭馆" in response.get_data(as_text=True)
+    assert "不开放" in response.get_data(as_text=True)
     assert count(Booking) == 0
 
 
@@ -521,7 +522,9 @@ def test_member_staff_confirm_and_decline(organizer, other_client):
     login(staff, "yangshanzhou_college_staff")
     page = staff.get("/inbox").get_data(as_text=True)
     assert "预约待办" in page
-    assert page.count(training_class.name) == 3
+    # A card (phones) and a table row (wider screens) per stop, and the class's 全部确认.
+    assert page.count(training_class.name) == 2 * 3 + 1
+    assert "全部确认（3 站）" in page
     assert "某县委组织部" in page and "市外省内" in page and ONE_DAY in page
     assert TUESDAY.isoformat() in page
 

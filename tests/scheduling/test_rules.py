@@ -98,7 +98,9 @@ def test_a_full_session_is_refused_and_can_be_waitlisted(demo):
     plan = [stop("heshun_library", at(tuesday, 10), 60)]
     book(new_class(30, name="先到的班"), plan, user("organizer"))
     problems = check_plan(plan, 20)
-    assert codes(problems) == ["full"] and problems[0].suggestion == {"waitlist": True}
+    # 10 places left for 20: two squads one after another, or the waiting list.
+    assert codes(problems) == ["full"]
+    assert problems[0].suggestion == {"waitlist": True, "squads": 2}
     assert "剩余 10 个名额" in problems[0].message
     with pytest.raises(BookingRefused):
         book(new_class(20, name="后到的班"), plan, user("organizer"))

@@ -268,9 +268,13 @@ RULES: dict[str, str | list[V]] = {
     "bookings.cancel": "owner",
     "bookings.move": "owner",
     "bookings.accept": "owner",
+    "bookings.replace": "owner",
     "bookings.inbox": "member_or_office",
     "bookings.confirm": "member_or_office",
     "bookings.decline": "member_or_office",
+    "bookings.confirm_class": "member_or_office",
+    "bookings.guide": "member_or_office",
+    "bookings.guide_sheet": "member_or_office",
     # calendars
     "calendars.page": [
         V("public"),
@@ -360,6 +364,11 @@ RULES: dict[str, str | list[V]] = {
     "events.results_export": [V("office_or_404", event_id="contest")],  # until published
     "events.results_publish": [V("office", event_id="contest")],
     "events.winners": [V("office", event_id="contest")],
+    "events.grades": [V("office", event_id="contest")],
+    "events.judge_outside": [V("office", event_id="contest")],
+    # A winner's certificate, once published: member A's entry is neither (test_events_awards
+    # checks the office and the entry's member get it).
+    "events.certificate": [V("not_found", entry_id="contest_entry_a")],
     # trainees: the organizer's roster pages (organizer A's class A), open to its organizer,
     # its supervisors and the office; anyone else finds nothing (404)
     "trainees.roster_index": "owner",

@@ -62,6 +62,7 @@ BIG_ID = 10**30
 # Fields the sweep fills besides those of the matrix's POST_DATA (forms with rows, buttons).
 EXTRA_FIELDS: dict[str, Any] = {
     "auth.api_tokens": {"name": "x"},
+    "attendance.me_code": {"code": "123456"},
     "bookings.new": {
         "checked_template": "1",
         "squads-0": "1",
@@ -90,6 +91,11 @@ EXTRA_FIELDS: dict[str, Any] = {
         "options-1-seats": "10",
     },
     "bookings.decline": {"member": "1"},
+    "bookings.confirm_class": {"member": "1"},
+    "bookings.guide": {"guide_name": "x", "member": "1"},
+    "bookings.replace": lambda w: {
+        f"replace-{w['reservation_a']}-{name}": "x" for name in ("day", "starts", "site")
+    },
     # Joint meetings (the forms' prefixes as the pages send them).
     "meetings.new": lambda w: MEETING_FIELDS,
     "meetings.edit": lambda w: MEETING_FIELDS,
@@ -157,6 +163,8 @@ EXTRA_FIELDS: dict[str, Any] = {
     },
     "events.score": lambda w: {f"c{c}": "90" for c in w["criteria"]},
     "events.winners": {"top": "1", "entry_ids": "1"},
+    "events.grades": lambda w: {"grade-1": "first", "grade-2": "merit"},
+    "events.judge_outside": {"outside-name": "x", "outside-unit": "y"},
 }
 MEETING_FIELDS = {
     "title": "x",
@@ -209,6 +217,10 @@ BUTTON_ONLY = {
     "trainees.run_cancel": "submit",
     "trainees.run_seat_accept": "submit",
     "trainees.run_seat_cancel": "submit",
+    "attendance.scan": "submit",
+    "attendance.supervisor_remove": "submit",
+    "planner.accept": "submit",
+    "planner.request_withdraw": "submit",
 }
 # Who sends the sweep where the office may not (the form is only read for them).
 SWEEP_CLIENTS = {
