@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.catalog.photo_views import bp as site_photos_bp
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
+    from portal.evaluations.views import bp as evaluations_bp
     from portal.events.views import bp as events_bp
     from portal.home.views import bp as home_bp
     from portal.meetings.views import bp as meetings_bp
@@ -110,6 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         events_bp,
         audit_bp,
         trainees_bp,
+        evaluations_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -43,6 +43,7 @@ def demo_accounts(member_keys: list[str]) -> list[DemoAccount]:
 # run, ...). A loader is "module:function", takes no argument, is idempotent and may flush.
 SEASON_PARTS: dict[str, str] = {
     "trainees": "portal.trainees.demo:load_demo_trainees",
+    "evaluations": "portal.evaluations.demo:load_demo_evaluations",
 }
 
 

@@ -26,6 +26,8 @@ AREAS: dict[str, Any] = {
     "roster": _l("学员名单"),
     "open_run": _l("开放班次"),
     "elective": _l("选学"),
+    "evaluation": _l("教学评估"),
+    "certificate": _l("结业证书"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -55,6 +57,7 @@ ACTION_LABELS: dict[str, Any] = {
     "open_run.confirmed": _l("开放班次成班"),
     "open_run.cancelled": _l("开放班次未成班取消"),
     "elective.create": _l("设置选学"),
+    "evaluation.criteria": _l("设置评估指标"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

@@ -31,6 +31,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "travel_margin_minutes": 15,
     # How far from the asked date the portal looks for dates on which a whole route fits.
     "suggest_within_days": 30,
+    # Trainees' evaluations: averages show on catalogue pages from this many answers, and a
+    # member is alerted when an average of theirs (with that many answers) falls below this.
+    "evaluation_min_answers": 5,
+    "evaluation_alert_below": 3,
 }
 
 
@@ -42,6 +46,8 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "travel_speed_kmh": (1, 200),
     "travel_margin_minutes": (0, 240),
     "suggest_within_days": (1, 365),
+    "evaluation_min_answers": (1, 100),
+    "evaluation_alert_below": (1, 5),
 }
 
 

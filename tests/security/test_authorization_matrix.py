@@ -363,6 +363,14 @@ RULES: dict[str, str | list[V]] = {
     "trainees.runs_manage": "member_or_office",
     "trainees.run_manage": [V("member_owned", run_id="run_a")],
     "trainees.run_cancel": [V("member_owned", run_id="run_a")],
+    # evaluations: the trainee answers for the stops of their class (class A's stop at member
+    # A's site has not ended: the page says so); the class's managers, members and the office
+    # see averages; the office keeps the criteria
+    "evaluations.my_list": "roster_member",
+    "evaluations.answer": [V("roster_member", reservation_id="reservation_a")],
+    "evaluations.class_report": "owner",
+    "evaluations.overview": "member_or_office",
+    "evaluations.criteria": "office",
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
@@ -610,6 +618,8 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "trainees.class_profile": lambda w: {"rules_text": "越权纪律", "contacts_text": ""},
     "trainees.my_choose": lambda w: {f"e{w['elective_a']}-option_id": str(w["elective_option_a"])},
     "trainees.run_book": lambda w: {"name": "越权报名", "phone": "13912345671"},
+    "evaluations.answer": lambda w: {"comment": "越权评价"},
+    "evaluations.criteria": lambda w: {"course": "越权指标", "teacher": "越权", "site": "越权"},
     "trainees.run_new": lambda w: {
         "title": "越权班次",
         "template_id": str(w["template"]),
