@@ -80,11 +80,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.api import openapi as _api_openapi  # noqa: F401  (adds its route to api_bp)
     from portal.api import scheduling as _api_scheduling  # noqa: F401  (adds its routes to api_bp)
     from portal.api.views import bp as api_bp
+    from portal.attendance.views import bp as attendance_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.photo_views import bp as site_photos_bp
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
+    from portal.certificates.views import bp as certificates_bp
     from portal.evaluations.views import bp as evaluations_bp
     from portal.events.views import bp as events_bp
     from portal.home.views import bp as home_bp
@@ -111,7 +113,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         events_bp,
         audit_bp,
         trainees_bp,
+        attendance_bp,
         evaluations_bp,
+        certificates_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -43,7 +43,9 @@ def demo_accounts(member_keys: list[str]) -> list[DemoAccount]:
 # run, ...). A loader is "module:function", takes no argument, is idempotent and may flush.
 SEASON_PARTS: dict[str, str] = {
     "trainees": "portal.trainees.demo:load_demo_trainees",
+    "attendance": "portal.attendance.demo:load_demo_attendance",
     "evaluations": "portal.evaluations.demo:load_demo_evaluations",
+    "certificates": "portal.certificates.demo:load_demo_certificates",
 }
 
 

@@ -1,5 +1,7 @@
 """Every model of the portal, imported in one place so the metadata is complete (Alembic, tests)."""
 
+import portal.attendance.models  # noqa: F401  (attendance: sessions, marks, leave)
+import portal.certificates.models  # noqa: F401  (completion certificates)
 import portal.evaluations.models  # noqa: F401  (trainees' evaluations of stops)
 import portal.events.models  # noqa: F401  (joint events: contests, trainings)
 import portal.meetings.models  # noqa: F401  (joint meetings and decisions)

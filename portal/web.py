@@ -110,6 +110,7 @@ def core_nav_items(user) -> list[NavItem]:
     runs = NavItem(_("开放班次"), url_for("trainees.runs"))
     if user.is_authenticated and user.role == "trainee":
         items.insert(1, NavItem(_("我的"), url_for("trainees.me")))
+        items.insert(2, NavItem(_("考勤"), url_for("attendance.me")))
     if user.is_authenticated and (user.is_office or user.is_member_user):
         items[-1].children.append(runs)
     else:
@@ -119,6 +120,8 @@ def core_nav_items(user) -> list[NavItem]:
     if user.is_authenticated and (user.is_office or user.is_member_user):
         items.append(NavItem(_("预约待办"), url_for("bookings.inbox")))
         items.append(NavItem(_("联席会议"), url_for("meetings.index")))
+    if user.is_authenticated and (user.role == "organizer" or user.is_member_user):
+        items.append(NavItem(_("考勤"), url_for("attendance.classes")))
     if user.is_authenticated and user.is_office:
         items.append(
             NavItem(

@@ -28,6 +28,7 @@ AREAS: dict[str, Any] = {
     "elective": _l("选学"),
     "evaluation": _l("教学评估"),
     "certificate": _l("结业证书"),
+    "attendance": _l("考勤"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -58,6 +59,10 @@ ACTION_LABELS: dict[str, Any] = {
     "open_run.cancelled": _l("开放班次未成班取消"),
     "elective.create": _l("设置选学"),
     "evaluation.criteria": _l("设置评估指标"),
+    "certificate.issue": _l("发放结业证书"),
+    "certificate.withhold": _l("暂缓发放结业证书"),
+    "certificate.release": _l("恢复结业证书"),
+    "certificate.revoke": _l("撤销结业证书"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),
@@ -128,6 +133,17 @@ ACTION_LABELS: dict[str, Any] = {
     "event.entry": _l("报送参赛"),
     "event.register": _l("报名参加活动"),
     "event.register_cancel": _l("取消活动报名"),
+    # attendance: supervisors, sign-in, marks, leave, withdrawal
+    "attendance.supervisor_add": _l("指定班主任"),
+    "attendance.supervisor_remove": _l("撤销班主任"),
+    "attendance.sign_in": _l("学员签到"),
+    "attendance.mark": _l("登记考勤"),
+    "attendance.leave_ask": _l("申请请假"),
+    "attendance.leave_approve": _l("批准请假"),
+    "attendance.leave_refuse": _l("不批准请假"),
+    "attendance.withdrawal_flag": _l("达到退学条件"),
+    "attendance.withdrawal_confirm": _l("确认退学"),
+    "attendance.withdrawal_dismiss": _l("不予退学"),
 }
 
 

@@ -35,6 +35,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # member is alerted when an average of theirs (with that many answers) falls below this.
     "evaluation_min_answers": 5,
     "evaluation_alert_below": 3,
+    # Attendance (考勤): 学时 credited for an attended half-day session (a full day is two).
+    "attendance_hours_per_half_day": 4,
+    # Half-day sessions of 旷课 at which a trainee is flagged for withdrawal (4 = two days).
+    "attendance_absence_limit": 4,
+    # Minutes after a session starts from which a sign-in counts as 迟到.
+    "attendance_late_minutes": 15,
 }
 
 
@@ -48,6 +54,9 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "suggest_within_days": (1, 365),
     "evaluation_min_answers": (1, 100),
     "evaluation_alert_below": (1, 5),
+    "attendance_hours_per_half_day": (1, 8),
+    "attendance_absence_limit": (1, 60),
+    "attendance_late_minutes": (0, 240),
 }
 
 

@@ -25,9 +25,15 @@ SUMMARY = "summary"
 def class_supervisor_ids(training_class: TrainingClass) -> set[int]:
     """Users who supervise the class (班主任 / 督导) and see its roster like its organizer.
 
-    None yet: supervisors come with the attendance area (issue 17), which fills this in.
+    The organizer names them on the class's attendance page (portal/attendance).
     """
-    return set()
+    from portal.attendance.models import ClassSupervisor
+
+    return set(
+        db.session.scalars(
+            select(ClassSupervisor.user_id).where(ClassSupervisor.class_id == training_class.id)
+        )
+    )
 
 
 def is_class_manager(training_class: TrainingClass, actor: Any) -> bool:

@@ -371,6 +371,20 @@ RULES: dict[str, str | list[V]] = {
     "evaluations.class_report": "owner",
     "evaluations.overview": "member_or_office",
     "evaluations.criteria": "office",
+    # completion and certificates: class A's page (it has not ended: the page says when) for
+    # its organizer and the office; the trainee's own certificate (of class A's roster entry);
+    # the office's decisions; the public verification page (a forged serial answers 404)
+    "certificates.class_page": "owner",
+    "certificates.issue": "owner",
+    "certificates.class_pdf": "owner",
+    "certificates.decide": [V("office", certificate_id="certificate_a")],
+    "certificates.mine": "login",
+    "certificates.certificate_pdf": [V("roster_or_manager", certificate_id="certificate_a")],
+    "certificates.verify_form": "public",
+    "certificates.verify": [
+        V("public", serial="certificate_serial_a"),
+        V("not_found", serial="HX2026-FORGE-D2345"),
+    ],
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
@@ -620,6 +634,7 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "trainees.run_book": lambda w: {"name": "越权报名", "phone": "13912345671"},
     "evaluations.answer": lambda w: {"comment": "越权评价"},
     "evaluations.criteria": lambda w: {"course": "越权指标", "teacher": "越权", "site": "越权"},
+    "certificates.decide": lambda w: {"action": "revoke", "reason": "越权撤销"},
     "trainees.run_new": lambda w: {
         "title": "越权班次",
         "template_id": str(w["template"]),

@@ -1,0 +1,1 @@
+"""Attendance: class supervisors, half-day sessions, QR sign-in, marks, leave, withdrawal."""
