@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.attendance.models import MARKS
@@ -37,7 +38,7 @@ class SupervisorForm(FlaskForm):
 class MarkForm(FlaskForm):
     entry_id = HiddenField()
     status = SelectField(
-        _l("考勤"), choices=[(k, v) for k, v in MARKS.items()], validate_choice=True
+        _l("考勤"), choices=[SelectChoice(k, v) for k, v in MARKS.items()], validate_choice=True
     )
     reason = StringField(_l("原因"), validators=[Length(max=200), no_nul])
     submit = SubmitField(_l("登记"))
@@ -68,6 +69,10 @@ class LeaveForm(FlaskForm):
         validators=[InputRequired(_l("请填写请假事由。")), Length(max=500), no_nul],
     )
     submit = SubmitField(_l("提交请假申请"))
+
+    def validate_sessions(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("请选择请假的半天。"))
 
 
 class DecisionForm(FlaskForm):

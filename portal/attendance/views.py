@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from portal.attendance import leave, services, tokens
 from portal.attendance.forms import (
@@ -183,6 +184,7 @@ def session_qr(session_id: int):
         sitting=session,
         training_class=session.training_class,
         qr=qr_svg(url, scale=6, title=_("签到二维码")),
+        url=url,
         code=tokens.typed_code(session.id, period),
         refresh=tokens.seconds_left(),
         is_open=session.opens_at <= utcnow() < session.ends_at,
@@ -317,7 +319,7 @@ def _render_me(typed: tuple[int, LeaveForm] | None = None, status: int = 200):
         else:
             form = LeaveForm(prefix=f"c{training_class.id}", formdata=None)
         form.sessions.choices = [
-            (str(s.id), _session_label(s)) for s in sessions if s.ends_at > now
+            SelectChoice(str(s.id), _session_label(s)) for s in sessions if s.ends_at > now
         ]
         cards.append(
             {

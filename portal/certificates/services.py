@@ -159,6 +159,11 @@ TRANSITIONS = {
     "release": ("withheld", "issued"),
     "revoke": (None, "revoked"),
 }
+AUDIT_ACTIONS = {
+    "withhold": "certificate.withhold",
+    "release": "certificate.release",
+    "revoke": "certificate.revoke",
+}
 
 
 def decide(certificate: Certificate, action: str, reason: str, actor: Any) -> None:
@@ -183,7 +188,7 @@ def decide(certificate: Certificate, action: str, reason: str, actor: Any) -> No
     certificate.decided_by_id = actor.id
     record(
         actor,
-        f"certificate.{action}",
+        AUDIT_ACTIONS[action],
         f"{certificate.serial} {certificate.name}",
         reason=reason,
     )

@@ -145,6 +145,7 @@ def build_world() -> dict[str, Any]:
     )
     events = build_events(office, site("main_hall").member_id, site("dianxi_memorial").member_id)
     trainees = build_trainees(class_a, class_b, start_a)
+    attendance = build_attendance(class_a.id)
 
     published = db.session.scalar(
         sa.select(RouteTemplate)
@@ -192,6 +193,7 @@ def build_world() -> dict[str, Any]:
         **meetings,
         **events,
         **trainees,
+        **attendance,
     }
 
 
@@ -273,6 +275,31 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
         "seat_a": seat_a.id,
         "activation_token": accounts.make_token(entry_b.user),
         "trainee_feed_token": trainee_feed_token(class_a_obj, user("trainee")),
+    }
+
+
+def build_attendance(class_a_id: int) -> dict[str, Any]:
+    """Class A's sessions, a supervisor of its sending side, the trainee's pending leave."""
+    from portal.attendance import leave, services, tokens
+    from portal.scheduling.models import TrainingClass
+
+    class_a = db.session.get(TrainingClass, class_a_id)
+    auth_services.create_user(
+        username="supervisor_a",
+        display_name="甲班班主任",
+        role="organizer",
+        password=DEMO_PASSWORD,
+        unit_name=class_a.sending_unit,
+    )
+    supervisor = services.add_supervisor(class_a, "supervisor_a", user("organizer"))
+    sessions = services.ensure_sessions(class_a)
+    asked = leave.ask_leave(class_a, [sessions[1].id], "家中有事", user("trainee"))
+    db.session.commit()
+    return {
+        "attendance_session_a": sessions[0].id,
+        "supervisor_a": supervisor.id,
+        "leave_a": asked.id,
+        "attendance_scan_token": tokens.make_token(sessions[0].id, tokens.period_at()),
     }
 
 

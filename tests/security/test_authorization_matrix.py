@@ -127,6 +127,8 @@ VOCABULARY: dict[str, dict[str, Any]] = {
     "roster_or_manager": _table(LOGIN, 200, 200, 404, 404, 200),
     "trainee_or_organizer": _table(LOGIN, 200, 200, 403, 403, 403),
     "seat_party": _table(LOGIN, 200, 404, 200, 200, 200),
+    # attendance: class A's board is public to its trainees, managers and hosting staff
+    "class_board": _table(LOGIN, 200, 200, 200, 200, 200),
 }
 DENIED = {LOGIN, 401, 403, 404}
 
@@ -360,6 +362,23 @@ RULES: dict[str, str | list[V]] = {
     "trainees.run_seat_cancel": [V("seat_party", run_id="run_a", seat_id="seat_a")],
     "trainees.run_seat_accept": [V("roster_member", run_id="run_a", seat_id="seat_a")],
     "trainees.run_new": "member_or_office",
+    # attendance (class A: its organizer, supervisor_a, member A hosting, the trainee on it)
+    "attendance.classes": "login",
+    "attendance.class_page": "class_or_host",
+    "attendance.board": "class_board",
+    "attendance.supervisor_add": "owner",
+    "attendance.supervisor_remove": [V("owner", supervisor_id="supervisor_a")],
+    "attendance.session_page": [V("class_or_host", session_id="attendance_session_a")],
+    "attendance.session_mark": [V("class_or_host", session_id="attendance_session_a")],
+    "attendance.session_qr": [V("class_or_host", session_id="attendance_session_a")],
+    "attendance.leave_decide": [V("owner", leave_id="leave_a")],
+    "attendance.withdrawal_decide": [V("owner", entry_id="roster_entry_a")],
+    "attendance.scan": [
+        V("roster_member", session_id="attendance_session_a", token="attendance_scan_token")
+    ],
+    "attendance.me": "login",
+    "attendance.me_code": "login",
+    "attendance.me_leave": "roster_member",
     "trainees.runs_manage": "member_or_office",
     "trainees.run_manage": [V("member_owned", run_id="run_a")],
     "trainees.run_cancel": [V("member_owned", run_id="run_a")],
@@ -528,6 +547,18 @@ def _csv_upload() -> tuple[Any, str]:
 
 
 POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "attendance.supervisor_add": lambda w: {"username": "organizer"},
+    "attendance.session_mark": lambda w: {
+        "entry_id": str(w["roster_entry_a"]),
+        "status": "absent",
+        "reason": "越权",
+    },
+    "attendance.leave_decide": lambda w: {"approve": "1", "note": "越权"},
+    "attendance.withdrawal_decide": lambda w: {"confirm": "1", "note": "越权"},
+    "attendance.me_leave": lambda w: {
+        f"c{w['class_a']}-sessions": [str(w["attendance_session_a"])],
+        f"c{w['class_a']}-reason": "越权请假",
+    },
     "home.set_locale": lambda w: {"locale": "en", "next": "/"},
     "members.plugin_toggle": lambda w: {},
     "messages.read": lambda w: {"message_id": str(w["message_b"])},
@@ -807,6 +838,9 @@ CANARIES = {
     "trainees.class_notices": "organizer",
     "trainees.class_profile": "organizer",
     "trainees.run_cancel": "member_staff",
+    "attendance.supervisor_add": "organizer",
+    "attendance.session_mark": "organizer",
+    "attendance.leave_decide": "organizer",
 }
 
 
