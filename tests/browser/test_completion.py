@@ -1,0 +1,54 @@
+"""Evaluations and certificates at 360 px: the trainee answers the stop left to evaluate in the
+finished demo class, opens their certificate and verifies it; anyone verifies a serial."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_no_console_errors, login
+from tests.browser.journeys import assert_no_horizontal_scroll, flash
+
+pytestmark = pytest.mark.browser
+
+FINISHED_CLASS = "某州科级干部党性教育培训班（环线第2期）"
+
+
+def test_trainee_evaluates_a_stop_and_verifies_a_certificate_on_a_phone(new_page, base_url: str):
+    phone = new_page(phone=True)
+    login(phone, base_url, "trainee")
+    phone.get_by_role("link", name=FINISHED_CLASS).first.click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text(FINISHED_CLASS)
+    phone.get_by_role("link", name="教学评估").click()
+    assert_no_horizontal_scroll(phone)
+    phone.get_by_role("link", name="去评价").first.click()
+    form = phone.get_by_test_id("evaluation-form")
+    form.get_by_role("button", name="提交评价").click()  # nothing chosen: told, in Chinese
+    expect(phone.get_by_text("打 1 到 5 分").first).to_be_visible()
+    phone.get_by_label("意见建议（选填）").fill("讲解生动，时间再充裕些更好")
+    groups = phone.get_by_role("radiogroup")
+    for i in range(groups.count()):
+        groups.nth(i).locator("label", has_text="4").click()
+    assert_no_horizontal_scroll(phone)
+    phone.get_by_role("button", name="提交评价").click()
+    expect(flash(phone, "感谢您的评价")).to_be_visible()
+    expect(phone.get_by_role("link", name="去评价")).to_have_count(0)
+    assert_no_horizontal_scroll(phone)
+
+    phone.goto(f"{base_url}/certificates/mine")
+    card = phone.get_by_test_id("certificate").filter(has_text=FINISHED_CLASS)
+    expect(card).to_be_visible()
+    assert_no_horizontal_scroll(phone)
+    card.get_by_role("link", name="查验页面").click()
+    expect(phone.get_by_test_id("verify-genuine")).to_be_visible()
+    assert_no_horizontal_scroll(phone)
+    assert_no_console_errors(phone, expected_statuses=(400,))  # the unanswered form
+
+    # Someone without an account types a forged serial: not found, said so.
+    visitor = new_page(phone=True)
+    visitor.goto(f"{base_url}/verify")
+    visitor.get_by_label("证书编号").fill("HX2026-FAKE2-34567")
+    visitor.get_by_role("button", name="查验").click()
+    expect(visitor.get_by_test_id("verify-unknown")).to_be_visible()
+    assert_no_horizontal_scroll(visitor)
+    assert_no_console_errors(visitor, expected_statuses=(404,))
