@@ -35,6 +35,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # member is alerted when an average of theirs (with that many answers) falls below this.
     "evaluation_min_answers": 5,
     "evaluation_alert_below": 3,
+    # Training records: 学时 a cadre at 县处级 and above needs in five years; others in a year.
+    "records_leading_hours_5y": 550,
+    "records_other_hours_year": 90,
     # Attendance (考勤): 学时 credited for an attended half-day session (a full day is two).
     "attendance_hours_per_half_day": 4,
     # Half-day sessions of 旷课 at which a trainee is flagged for withdrawal (4 = two days).
@@ -54,6 +57,8 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "suggest_within_days": (1, 365),
     "evaluation_min_answers": (1, 100),
     "evaluation_alert_below": (1, 5),
+    "records_leading_hours_5y": (1, 5000),
+    "records_other_hours_year": (1, 1000),
     "attendance_hours_per_half_day": (1, 8),
     "attendance_absence_limit": (1, 60),
     "attendance_late_minutes": (0, 240),

@@ -400,6 +400,15 @@ RULES: dict[str, str | list[V]] = {
     "certificates.mine": "login",
     "certificates.certificate_pdf": [V("roster_or_manager", certificate_id="certificate_a")],
     "certificates.verify_form": "public",
+    # training records: one's own; the organizer of a class the trainee was on (organizer A,
+    # class A) and the office read the trainee's
+    "records.mine": "login",
+    "records.mine_xlsx": "login",
+    "records.mine_pdf": "login",
+    "records.people": "organizer_or_office",
+    "records.person": "roster_or_manager",
+    "records.person_xlsx": "roster_or_manager",
+    "records.person_pdf": "roster_or_manager",
     "certificates.verify": [
         V("public", serial="certificate_serial_a"),
         V("not_found", serial="HX2026-FORGE-D2345"),
