@@ -28,6 +28,12 @@ def evaluation_summary(target: str, item_id: int) -> services.Summary | None:
     return services.public_summary(target, item_id)
 
 
+@bp.app_template_global("evaluation_item_summary")
+def evaluation_item_summary(target: str, item_id: int) -> services.Summary:
+    """Every answer's average, whatever their number: an input of the yearly site assessment."""
+    return services.item_summary(target, item_id)
+
+
 def my_entry(class_id: int):
     try:
         return roster.require_trainee_of(class_id, current_user)

@@ -127,6 +127,10 @@ def test_averages_show_on_catalogue_pages_from_the_threshold(eval_demo, client):
     db.session.commit()
     assert services.public_summary("site", site_id).count == count
     assert db.session.get(TeachingSite, site_id) is not None
+    # The office's yearly assessment shows every answer's average as one of its inputs.
+    login(client, "office")
+    page = client.get(f"/sites/{site_id}").get_data(as_text=True)
+    assert "学员评价（考核参考）" in page
 
 
 def test_a_low_average_alerts_the_member_once(eval_demo):
