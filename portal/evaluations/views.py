@@ -129,6 +129,7 @@ def class_report(class_id: int):
         summary=services.class_summary(training_class),
         answered=answered or 0,
         people=roster.roster_count(class_id),
+        minimum=1 if current_user.is_office else services.setting("evaluation_min_answers"),
     )
 
 

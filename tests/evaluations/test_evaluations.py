@@ -173,6 +173,15 @@ def test_aggregates_never_name_the_trainee(eval_demo, client):
     login(client, "party_school_staff")
     overview = client.get("/evaluations/").get_data(as_text=True)
     assert "王建国" not in overview and "学员意见" not in overview
+    # Below the threshold a member sees counts, not averages.
+    from portal.members.models import Member
+
+    member = db.session.get(Member, db.session.scalar(select(Evaluation.member_id).limit(1)))
+    set_setting("evaluation_min_answers", 100, user("office"))
+    db.session.commit()
+    login(client, f"{member.key}_staff")
+    few = client.get("/evaluations/").get_data(as_text=True)
+    assert "不足 100 份" in few and "以免推知个人的评分" in few
     login(client, "office")
     office = client.get("/evaluations/").get_data(as_text=True)
     assert "学员意见（匿名）" in office and "王建国" not in office
