@@ -172,6 +172,18 @@ def process_open_runs_command() -> None:
     )
 
 
+@portal_cli.command("flag-withdrawals")
+@with_appcontext
+def flag_withdrawals_command() -> None:
+    """Flag trainees whom 旷课 or leave call for withdrawal (退学) and tell their organizers.
+
+    Absence accrues as sessions end unmarked; run it from a timer, e.g. every hour.
+    """
+    from portal.attendance.leave import flag_withdrawals
+
+    click.echo(f"{flag_withdrawals()} trainees flagged for withdrawal")
+
+
 @portal_cli.command("send-mail")
 @click.option("--loop", is_flag=True, help="Keep running, sending every --interval seconds.")
 @click.option("--interval", default=30, show_default=True, type=click.IntRange(1, 3600))

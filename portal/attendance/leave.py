@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.attendance.models import (
+    ATTENDED,
     AttendanceMark,
     AttendanceSession,
     LeaveRequest,
@@ -16,6 +17,7 @@ from portal.attendance.models import (
     Withdrawal,
 )
 from portal.attendance.services import (
+    _insert_ignoring_duplicate,
     _write_mark,
     attendance_summary,
     can_name_supervisors,
@@ -78,8 +80,19 @@ def ask_leave(
                 )
             )
         )
+        attended = set(
+            db.session.scalars(
+                select(AttendanceMark.session_id).where(
+                    AttendanceMark.entry_id == entry.id,
+                    AttendanceMark.session_id.in_(chosen),
+                    AttendanceMark.status.in_(ATTENDED),
+                )
+            )
+        )
         if taken:
             errors["sessions"] = _("所选半天中已有待审批或已批准的请假。")
+        elif attended:
+            errors["sessions"] = _("所选半天中已有您的签到记录，不能再请假。")
     if errors:
         raise ValidationFailed(errors)
     leave = LeaveRequest(class_id=training_class.id, entry_id=entry.id, reason=reason)
@@ -168,19 +181,30 @@ def decide_leave(leave_id: int, approve: bool, note: str, actor: Any) -> LeaveRe
     return leave
 
 
-def flag_if_due(entry: RosterEntry) -> Withdrawal | None:
-    """Flag the trainee for 退学 when the rules call for it and tell the organizer (once)."""
+def flag_if_due(entry: RosterEntry, summary: Any = None) -> Withdrawal | None:
+    """Flag the trainee for 退学 when the rules call for it and tell the organizer (once).
+
+    Written with INSERT … ON CONFLICT DO NOTHING: two servers checking at once flag once and
+    tell once. The caller commits.
+    """
     db.session.flush()
-    summary = attendance_summary(entry.class_id).get(entry.id)
+    if summary is None:
+        summary = attendance_summary(entry.class_id).get(entry.id)
     if summary is None or summary.withdrawal_due is None:
         return None
-    existing = db.session.scalar(select(Withdrawal).where(Withdrawal.entry_id == entry.id))
-    if existing is not None:
-        return existing
-    withdrawal = Withdrawal(
-        entry_id=entry.id, class_id=entry.class_id, reason=summary.withdrawal_due
+    inserted = _insert_ignoring_duplicate(
+        Withdrawal,
+        ["entry_id"],
+        entry_id=entry.id,
+        class_id=entry.class_id,
+        reason=summary.withdrawal_due,
+        status="flagged",
+        flagged_at=utcnow(),
+        note="",
     )
-    db.session.add(withdrawal)
+    withdrawal = db.session.scalar(select(Withdrawal).where(Withdrawal.entry_id == entry.id))
+    if not inserted:
+        return withdrawal
     record(None, "attendance.withdrawal_flag", entry.name, reason=withdrawal.reason_label)
     training_class = entry.training_class
     notify(
@@ -190,6 +214,38 @@ def flag_if_due(entry: RosterEntry) -> Withdrawal | None:
         _link("attendance.class_page", class_id=training_class.id),
     )
     return withdrawal
+
+
+def flag_withdrawals(now: Any = None) -> int:
+    """Flag every trainee of classes under way (or ended in the last week) whom the rules call
+    for withdrawal: 旷课 accrues as sessions end unmarked, with no request to notice it.
+
+    Run from a timer (``flask portal flag-withdrawals``); returns how many were newly flagged.
+    """
+    from datetime import timedelta
+
+    from portal.timeutil import LOCAL_TZ
+
+    now = now or utcnow()
+    today = now.astimezone(LOCAL_TZ).date()
+    flagged = 0
+    classes = db.session.scalars(
+        select(TrainingClass).where(
+            TrainingClass.cancelled.is_(False),
+            TrainingClass.is_study_visit.is_(False),
+            TrainingClass.starts_on <= today,
+            TrainingClass.ends_on >= today - timedelta(days=7),
+        )
+    ).all()
+    for training_class in classes:
+        known = set(withdrawals(training_class))
+        for entry_id, summary in attendance_summary(training_class.id, now).items():
+            if summary.withdrawal_due is None or entry_id in known:
+                continue
+            if flag_if_due(db.session.get(RosterEntry, entry_id), summary) is not None:
+                flagged += 1
+        db.session.commit()
+    return flagged
 
 
 def withdrawals(training_class: TrainingClass) -> dict[int, Withdrawal]:

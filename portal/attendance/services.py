@@ -26,9 +26,10 @@ from portal.attendance.models import (
 )
 from portal.audit.services import record
 from portal.auth.models import MEMBER_ROLES, User
+from portal.catalog.models import TeachingSite
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
-from portal.scheduling.models import TrainingClass
+from portal.scheduling.models import HOLDING, Booking, Reservation, TrainingClass
 from portal.scheduling.settings import setting
 from portal.timeutil import LOCAL_TZ, utcnow
 from portal.trainees.access import hosting_member_ids, is_class_manager
@@ -120,9 +121,21 @@ def classes_run_by(actor: Any) -> list[TrainingClass]:
     )
     if not actor.is_office:
         supervised = select(ClassSupervisor.class_id).where(ClassSupervisor.user_id == actor.id)
-        query = query.where(
-            (TrainingClass.organizer_id == actor.id) | TrainingClass.id.in_(supervised)
-        )
+        mine = (TrainingClass.organizer_id == actor.id) | TrainingClass.id.in_(supervised)
+        if getattr(actor, "is_member_user", False):
+            hosted = (
+                select(Booking.class_id)
+                .join(Reservation, Reservation.booking_id == Booking.id)
+                .join(TeachingSite, TeachingSite.id == Reservation.site_id)
+                .where(
+                    TeachingSite.member_id == actor.member_id,
+                    Booking.status != "cancelled",
+                    Reservation.status.in_(HOLDING),
+                )
+            )
+            recent = datetime.now(LOCAL_TZ).date() - timedelta(days=14)
+            mine = mine | (TrainingClass.id.in_(hosted) & (TrainingClass.ends_on >= recent))
+        query = query.where(mine)
     return list(db.session.scalars(query.order_by(TrainingClass.starts_on.desc()).limit(100)))
 
 
@@ -260,8 +273,15 @@ def _insert_ignoring_duplicate(model: Any, keys: list[str], **values: Any) -> bo
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return db.session.execute(statement).rowcount == 1
+    table = model.__table__
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(table.c.id)
+    )
+    # Core, not the ORM's bulk insert (whose rowcount PostgreSQL drivers leave at -1).
+    return db.session.connection().execute(statement).first() is not None
 
 
 def _set_times(session: AttendanceSession, slot: dict, title: str) -> None:
@@ -367,7 +387,12 @@ def clean_reason(reason: str | None) -> str:
 
 
 def mark_by_hand(
-    session: AttendanceSession, entry_id: int, status: str, reason: str, actor: Any
+    session: AttendanceSession,
+    entry_id: int,
+    status: str,
+    reason: str,
+    actor: Any,
+    now: datetime | None = None,
 ) -> AttendanceMark:
     """Staff mark or correct a trainee's attendance; a correction needs a reason. The caller commits."""
     if not can_run_attendance(session.training_class, actor):
@@ -378,6 +403,8 @@ def mark_by_hand(
     if status not in MARKS:
         raise ValidationFailed({"status": _("请选择考勤结果。")})
     reason = clean_reason(reason)
+    if status != "leave" and (now or utcnow()) < session.opens_at:
+        raise ValidationFailed({"status": _("本场尚未开始，只能登记请假。")})
     existing = db.session.scalar(
         select(AttendanceMark).where(
             AttendanceMark.session_id == session.id, AttendanceMark.entry_id == entry.id

@@ -160,3 +160,46 @@ def test_supervisor_removed_loses_access_at_once(world, client):
     assert client.get(f"/attendance/classes/{training_class.id}").status_code in (200, 404)
     if sup.user.member_id is None:
         assert client.get(f"/attendance/classes/{training_class.id}").status_code == 404
+
+
+def test_demo_loader_is_idempotent(world):
+    from portal.demo import load_demo
+
+    def counts():
+        return [
+            db.session.scalar(select(db.func.count()).select_from(model))
+            for model in (ClassSupervisor, LeaveRequest, AttendanceMark)
+        ]
+
+    before = counts()
+    assert before[2] > 0
+    load_demo(season=["trainees", "attendance"])
+    assert counts() == before
+
+
+def test_supervisor_sees_the_roster_of_that_class_only(world, client, app):
+    from flask import url_for
+
+    training_class = demo_class()
+    with app.test_request_context():
+        roster_url = url_for("trainees.roster_index", class_id=training_class.id)
+    login(client, "banzhuren")
+    assert client.get(roster_url).status_code == 200
+    db.session.execute(
+        ClassSupervisor.__table__.delete().where(ClassSupervisor.class_id == training_class.id)
+    )
+    db.session.commit()
+    assert client.get(roster_url).status_code == 404
+
+
+def test_scan_before_the_session_opens_says_when(world, client):
+    training_class = demo_class()
+    now = utcnow()
+    coming = [s for s in services.ensure_sessions(training_class) if s.opens_at > now][-1]
+    db.session.commit()
+    login(client, "trainee")
+    url = (
+        f"/attendance/sessions/{coming.id}/scan/{tokens.make_token(coming.id, tokens.period_at())}"
+    )
+    text = client.post(url).get_data(as_text=True)
+    assert "本场签到尚未开始，将于" in text and "开放" in text

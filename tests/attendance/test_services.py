@@ -155,11 +155,13 @@ def test_manual_correction_needs_a_reason_and_keeps_history(world):
     first = sessions(training_class)[0]
     entry = entries(training_class)[0]
     organizer = user("organizer")
-    services.mark_by_hand(first, entry.id, "present", "", organizer)
+    with pytest.raises(ValidationFailed):  # not open yet: only 请假 may be marked
+        services.mark_by_hand(first, entry.id, "absent", "未到", organizer)
+    services.mark_by_hand(first, entry.id, "present", "", organizer, now=at(first))
     db.session.commit()
     with pytest.raises(ValidationFailed):
-        services.mark_by_hand(first, entry.id, "early", "", organizer)
-    services.mark_by_hand(first, entry.id, "early", "下午因公提前离开", organizer)
+        services.mark_by_hand(first, entry.id, "early", "", organizer, now=at(first))
+    services.mark_by_hand(first, entry.id, "early", "下午因公提前离开", organizer, now=at(first))
     db.session.commit()
     changes = list(
         db.session.scalars(select(AttendanceMarkChange).order_by(AttendanceMarkChange.id))
@@ -226,7 +228,9 @@ def test_organizer_names_a_supervisor_who_then_manages_that_class_only(world):
     with pytest.raises(ValidationFailed):
         services.add_supervisor(training_class, supervisor.username, organizer)
     first = sessions(training_class)[0]
-    services.mark_by_hand(first, entries(training_class)[0].id, "present", "", supervisor)
+    services.mark_by_hand(
+        first, entries(training_class)[0].id, "present", "", supervisor, now=at(first)
+    )
     with pytest.raises(PermissionDenied):  # supervisors do not name supervisors
         services.remove_supervisor(training_class, 1, supervisor)
 
@@ -299,6 +303,10 @@ def test_leave_request_checks(world):
     leave.ask_leave(training_class, [first.id], "事由", entry.user)
     with pytest.raises(ValidationFailed):
         leave.ask_leave(training_class, [first.id], "再请一次", entry.user)
+    second = sessions(training_class)[1]
+    services.sign_in(second, entry.user, "qr", now=at(second))
+    with pytest.raises(ValidationFailed):  # already signed in there
+        leave.ask_leave(training_class, [second.id], "事由", entry.user)
 
 
 def test_absence_limit_flags_withdrawal(world):
@@ -306,6 +314,19 @@ def test_absence_limit_flags_withdrawal(world):
     entry = entries(training_class)[0]
     all_sessions = sessions(training_class)
     for session in all_sessions[:4]:
-        services.mark_by_hand(session, entry.id, "absent", "未到", user("organizer"))
+        services.mark_by_hand(
+            session, entry.id, "absent", "未到", user("organizer"), now=at(session)
+        )
     db.session.commit()
     assert db.session.scalar(select(Withdrawal.reason)) == "absence"
+
+
+def test_absence_accrued_by_time_is_flagged_by_the_timer_once(world):
+    from datetime import timedelta
+
+    training_class = klass(days=3)
+    fourth = sessions(training_class)[3]
+    later = fourth.ends_at + timedelta(minutes=1)  # four half days over, nobody signed in
+    assert leave.flag_withdrawals(now=later) == 3  # each trainee: 4 half days of 旷课
+    assert leave.flag_withdrawals(now=later) == 0
+    assert db.session.scalar(select(func.count()).select_from(Withdrawal)) == 3

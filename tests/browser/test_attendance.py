@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_no_console_errors, login
+from tests.browser.helpers import assert_no_console_errors, login, save_screenshot
 from tests.browser.journeys import assert_no_horizontal_scroll, flash
 
 pytestmark = pytest.mark.browser
@@ -58,6 +58,7 @@ def test_trainee_signs_in_by_the_qr_url_and_asks_for_leave_on_a_phone(
     expect(qr.locator("svg")).to_be_visible()
     expect(screen.get_by_test_id("typed-code")).to_have_text(re.compile(r"^\d{6}$"))
     url = qr.get_attribute("data-url")
+    save_screenshot(screen, "attendance-qr")
 
     phone = new_page(phone=True)
     phone.goto(url)  # what the camera opens: not signed in yet, so the login page first
@@ -68,6 +69,7 @@ def test_trainee_signs_in_by_the_qr_url_and_asks_for_leave_on_a_phone(
     assert_no_horizontal_scroll(phone)
     phone.get_by_test_id("sign-in").click()
     expect(phone.get_by_test_id("signed-in")).to_contain_text("签到成功")
+    save_screenshot(phone, "attendance-signed-in-phone")
     assert_no_horizontal_scroll(phone)
 
     phone.get_by_role("link", name="我的考勤").click()
@@ -76,10 +78,31 @@ def test_trainee_signs_in_by_the_qr_url_and_asks_for_leave_on_a_phone(
     form.get_by_role("button", name="提交请假申请").click()  # nothing chosen: told, kept
     expect(phone.get_by_text("请选择请假的半天。")).to_be_visible()
     form = phone.get_by_test_id("leave-form").first
-    form.get_by_role("checkbox").last.check()
+    form.get_by_role("checkbox").first.check()
     form.get_by_label("请假事由").fill("单位临时通知参加视频会议")
     form.get_by_role("button", name="提交请假申请").click()
     expect(flash(phone, "请假申请已提交")).to_be_visible()
     expect(phone.get_by_test_id("my-leave").first).to_contain_text("待审批")
+    save_screenshot(phone, "attendance-me-phone")
     assert_no_horizontal_scroll(phone)
     assert_no_console_errors(phone, expected_statuses=(422,))
+
+
+def test_supervisor_pages_fit_a_phone(new_page, base_url: str):
+    """The 班主任 runs the day from a phone: class page, a session's sheet, the board."""
+    phone = new_page(phone=True)
+    login(phone, base_url, "banzhuren")
+    phone.goto(f"{base_url}/attendance/classes")
+    phone.get_by_role("link", name=DEMO_CLASS).click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text(DEMO_CLASS)
+    expect(phone.get_by_test_id("leave-pending").first).to_be_visible()
+    save_screenshot(phone, "attendance-class-phone")
+    assert_no_horizontal_scroll(phone)
+    phone.get_by_role("link", name="考勤表").first.click()
+    expect(phone.get_by_test_id("sheet-row").first).to_be_visible()
+    assert_no_horizontal_scroll(phone)
+    phone.go_back()
+    phone.get_by_role("link", name="公示考勤").click()
+    expect(phone.get_by_test_id("board-row").first).to_be_visible()
+    assert_no_horizontal_scroll(phone)
+    assert_no_console_errors(phone)

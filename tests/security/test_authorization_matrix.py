@@ -559,7 +559,7 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "attendance.supervisor_add": lambda w: {"username": "organizer"},
     "attendance.session_mark": lambda w: {
         "entry_id": str(w["roster_entry_a"]),
-        "status": "absent",
+        "status": "leave",
         "reason": "越权",
     },
     "attendance.leave_decide": lambda w: {"approve": "1", "note": "越权"},
