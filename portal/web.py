@@ -102,9 +102,15 @@ def core_nav_items(user) -> list[NavItem]:
                 NavItem(_("课程"), url_for("catalog.courses")),
                 NavItem(_("成员单位"), url_for("members.index")),
                 NavItem(_("联动活动"), url_for("events.index")),
+                NavItem(_("证书查验"), url_for("certificates.verify_form")),
             ],
         ),
     ]
+    catalogue = items[-1].children
+    if user.is_authenticated and (user.is_office or user.is_member_user):
+        catalogue.append(NavItem(_("教学评估"), url_for("evaluations.overview")))
+    if user.is_authenticated and (user.is_office or user.role == "organizer"):
+        catalogue.append(NavItem(_("学员培训档案"), url_for("records.people")))
     # Open runs: an entry of its own for those who book seats (and visitors), in 目录 for
     # staff and the office, whose bar is full.
     runs = NavItem(_("开放班次"), url_for("trainees.runs"))
