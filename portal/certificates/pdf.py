@@ -33,7 +33,8 @@ def certificates_pdf(
     font: FontChoice,
 ) -> bytes:
     """The certificates, one A4 page each. ``texts`` holds the translated wording:
-    ``title``, ``body`` (with {name} {start} {end} {klass} {hours}), ``issuer``,
+    ``title``, ``body`` (with {name} {dates} {klass} {hours}), ``one_day`` (with {start}) or
+    ``days`` (with {start} {end}) for {dates}, ``issuer``,
     ``date`` (with {date}), ``serial`` (with {serial}), ``scan``."""
     from fpdf import FPDF
 
@@ -59,18 +60,21 @@ def certificates_pdf(
         pdf.cell(180, 18, texts["title"], align="C")
         pdf.set_text_color(0, 0, 0)
         pdf.set_font("cjk", size=16)
+        start = f"{klass.starts_on.year}年{klass.starts_on.month}月{klass.starts_on.day}日"
+        end = f"{klass.ends_on.year}年{klass.ends_on.month}月{klass.ends_on.day}日"
+        dates = (
+            texts["one_day"].format(start=start)
+            if klass.starts_on == klass.ends_on
+            else texts["days"].format(start=start, end=end)
+        )
         body = texts["body"].format(
-            name=certificate.name,
-            start=f"{klass.starts_on.year}年{klass.starts_on.month}月{klass.starts_on.day}日",
-            end=f"{klass.ends_on.year}年{klass.ends_on.month}月{klass.ends_on.day}日",
-            klass=klass.name,
-            hours=certificate.hours,
+            name=certificate.name, dates=dates, klass=klass.name, hours=certificate.hours
         )
         pdf.set_xy(32, 95)
         for paragraph in body.split("\n"):
-            lines = wrap_text(paragraph, 146, pdf.get_string_width)
+            lines = wrap_text(paragraph, 146 - 2 * pdf.c_margin - 0.6, pdf.get_string_width)
             pdf.set_x(32)
-            pdf.multi_cell(146, 11, "\n".join(lines), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(146, 11, "\n".join(lines), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=15)
         pdf.set_xy(100, 200)
         pdf.cell(80, 9, texts["issuer"], align="C")

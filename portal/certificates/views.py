@@ -112,9 +112,11 @@ def pdf_texts() -> dict[str, str]:
     return {
         "title": _("结业证书"),
         "body": _(
-            "{name} 同志：\n于 {start} 至 {end} 参加{klass}学习，完成规定的学习任务，"
-            "计 {hours} 学时，成绩合格，准予结业。\n特发此证。"
+            "{name} 同志：\n　　{dates}参加{klass}学习，完成规定的学习任务，计 {hours} 学时，"
+            "成绩合格，准予结业。\n　　特发此证。"
         ),
+        "one_day": _("于{start}"),
+        "days": _("于{start}至{end}"),
         "issuer": _("环线培训联盟"),
         "date": _("{date}"),
         "serial": _("证书编号：{serial}"),
