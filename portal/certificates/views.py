@@ -117,7 +117,7 @@ def pdf_texts() -> dict[str, str]:
         ),
         "one_day": _("于{start}"),
         "days": _("于{start}至{end}"),
-        "issuer": _("环线培训联盟"),
+        "issuer": _("保山市干部教育培训环线联盟"),
         "date": _("{date}"),
         "serial": _("证书编号：{serial}"),
         "scan": _("扫描二维码或访问本门户“证书查验”核验真伪"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_no_console_errors, login
+from tests.browser.helpers import assert_no_console_errors, login, save_screenshot
 from tests.browser.journeys import assert_no_horizontal_scroll, flash
 
 pytestmark = pytest.mark.browser
@@ -30,6 +30,7 @@ def test_trainee_evaluates_a_stop_and_verifies_a_certificate_on_a_phone(new_page
     for i in range(groups.count()):
         groups.nth(i).locator("label", has_text="4").click()
     assert_no_horizontal_scroll(phone)
+    save_screenshot(phone, "evaluation-phone")
     phone.get_by_role("button", name="提交评价").click()
     expect(flash(phone, "感谢您的评价")).to_be_visible()
     expect(phone.get_by_role("link", name="去评价")).to_have_count(0)
@@ -41,6 +42,7 @@ def test_trainee_evaluates_a_stop_and_verifies_a_certificate_on_a_phone(new_page
     assert_no_horizontal_scroll(phone)
     card.get_by_role("link", name="查验页面").click()
     expect(phone.get_by_test_id("verify-genuine")).to_be_visible()
+    save_screenshot(phone, "certificate-verify-phone")
     assert_no_horizontal_scroll(phone)
     assert_no_console_errors(phone, expected_statuses=(400,))  # the unanswered form
 
