@@ -36,7 +36,10 @@ class Certificate(db.Model):
     class_id: Mapped[int] = mapped_column(
         ForeignKey("training_classes.id", ondelete="CASCADE"), index=True
     )
-    entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entries.id", ondelete="CASCADE"))
+    # A certificate outlives its roster line: removing the trainee later keeps it verifiable.
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roster_entries.id", ondelete="SET NULL")
+    )
     name: Mapped[str] = mapped_column(String(64))
     unit: Mapped[str] = mapped_column(String(128), default="")
     hours: Mapped[int] = mapped_column(default=0)
@@ -48,7 +51,7 @@ class Certificate(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     training_class: Mapped[TrainingClass] = relationship()
-    entry: Mapped[RosterEntry] = relationship()
+    entry: Mapped[RosterEntry | None] = relationship()
 
     @property
     def status_label(self) -> str:

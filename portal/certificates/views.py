@@ -182,7 +182,7 @@ def certificate_pdf(certificate_id: int):
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         abort(404)
-    holder = certificate.entry.user_id == current_user.id
+    holder = certificate.entry is not None and certificate.entry.user_id == current_user.id
     if not holder and not is_class_manager(certificate.training_class, current_user):
         abort(404)
     if certificate.status != "issued":

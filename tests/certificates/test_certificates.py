@@ -170,3 +170,14 @@ def test_the_class_pdf_has_one_a4_page_per_valid_certificate(cert_demo, client, 
     assert client.get(f"/certificates/{own.id}.pdf").status_code == 200
     other = [c for c in valid if c.id != own.id][0]
     assert client.get(f"/certificates/{other.id}.pdf").status_code == 404
+
+
+def test_a_certificate_outlives_its_roster_line(cert_demo, client):
+    from portal.trainees import roster
+
+    valid = certificate("issued")
+    serial, training_class = valid.serial, valid.training_class
+    roster.remove_trainee(training_class, valid.entry_id, user("organizer"))
+    db.session.commit()
+    page = client.get(f"/verify/{serial}")
+    assert page.status_code == 200 and "真实有效" in text(page)
