@@ -93,6 +93,12 @@ bench: bench-deps translations
 	$(PY) bench/run.py --scale $(BENCH_SCALE) --duration $(BENCH_DURATION) --users $(BENCH_USERS) \
 	  --pg-url $(PG_TEST_URL) --write-docs
 
+# The season planner: planner vs first come, first served vs the proven bound at 20, 60 and
+# 150 generated requests (bench/planner.py, docs/planner.md).
+.PHONY: bench-planner
+bench-planner: install translations
+	$(PY) bench/planner.py --sizes 20 60 150 --time-limit 30 --workers 2
+
 # A one-minute run to try the harness (results are not written into the docs).
 bench-quick: bench-deps
 	$(PY) bench/run.py --scale 2 --duration 5 --burst 100 --pg-url $(PG_TEST_URL)

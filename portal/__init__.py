@@ -93,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.meetings.views import bp as meetings_bp
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp
+    from portal.planner.views import bp as planner_bp
     from portal.records.views import bp as records_bp
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
@@ -118,6 +119,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         evaluations_bp,
         certificates_bp,
         records_bp,
+        planner_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -267,3 +267,50 @@ def clear_cache_command() -> None:
 # Commands that live with their area.
 portal_cli.add_command(meetings_digest)
 portal_cli.add_command(demo_command)
+
+
+@portal_cli.command("plan-season")
+@click.option("--season", "season_id", required=True, type=int, help="The season's id.")
+@click.option(
+    "--time-limit", type=click.IntRange(1, 600), help="Seconds for the solver (season's default)."
+)
+@click.option("--workers", default=0, type=click.IntRange(0, 64), help="Solver threads (0: all).")
+@click.option("--accept", is_flag=True, help="Book every placement through book() afterwards.")
+@with_appcontext
+def plan_season(season_id: int, time_limit: int | None, workers: int, accept: bool) -> None:
+    """Run the season planner (CP-SAT); print placed count, objective, status and gap."""
+    from portal.errors import ServiceError
+    from portal.extensions import db
+    from portal.planner.models import PlanSeason
+    from portal.planner.services import accept_run, run_planner
+
+    season = db.session.get(PlanSeason, season_id)
+    if season is None:
+        raise click.ClickException(f"no season {season_id}")
+    try:
+        run = run_planner(season, None, time_limit=time_limit, workers=workers)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(
+        f"run {run.id}: placed {run.placed}/{run.requests} requests "
+        f"({run.placed_trainees} trainees; proven at most {run.trainee_bound}), "
+        f"objective {run.objective:.0f}, "
+        f"bound {run.bound:.0f}, status {run.solver_status}, gap {run.gap:.2%}, "
+        f"{run.seconds:.1f}s; first come, first served would place {run.fcfs_placed} "
+        f"({run.fcfs_trainees} trainees)"
+    )
+    for item in run.items:
+        if not item.placed:
+            click.echo(f"  not placed: {item.request.training_class.name}: {item.reason}")
+    if accept:
+        from sqlalchemy import select
+
+        from portal.auth.models import User
+
+        office = db.session.scalar(
+            select(User).where(User.role == "office", User.active.is_(True)).order_by(User.id)
+        )
+        if office is None:
+            raise click.ClickException("no active office account to book as")
+        counts = accept_run(run, office)
+        click.echo(f"accepted: {counts['booked']} booked, {counts['conflict']} conflicts")

@@ -46,6 +46,7 @@ SEASON_PARTS: dict[str, str] = {
     "attendance": "portal.attendance.demo:load_demo_attendance",
     "evaluations": "portal.evaluations.demo:load_demo_evaluations",
     "certificates": "portal.certificates.demo:load_demo_certificates",
+    "planner": "portal.planner.demo:load_demo_planner",
 }
 
 

@@ -5,6 +5,7 @@ import portal.certificates.models  # noqa: F401  (completion certificates)
 import portal.evaluations.models  # noqa: F401  (trainees' evaluations of stops)
 import portal.events.models  # noqa: F401  (joint events: contests, trainings)
 import portal.meetings.models  # noqa: F401  (joint meetings and decisions)
+import portal.planner.models  # noqa: F401  (the season planner)
 from portal.audit.models import AuditEntry
 from portal.auth.models import User
 from portal.catalog.models import (

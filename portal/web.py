@@ -123,6 +123,8 @@ def core_nav_items(user) -> list[NavItem]:
         items.append(runs)
     if user.is_authenticated and (user.is_office or user.role == "organizer"):
         items.append(NavItem(_("培训班"), url_for("bookings.classes")))
+    if user.is_authenticated and user.role == "organizer":
+        items.append(NavItem(_("统筹调训"), url_for("planner.index")))
     if user.is_authenticated and (user.is_office or user.is_member_user):
         items.append(NavItem(_("预约待办"), url_for("bookings.inbox")))
         items.append(NavItem(_("联席会议"), url_for("meetings.index")))
@@ -137,6 +139,7 @@ def core_nav_items(user) -> list[NavItem]:
                     NavItem(_("用户管理"), url_for("auth.users")),
                     NavItem(_("插件"), url_for("members.plugins_page")),
                     NavItem(_("环线规则"), url_for("routes.settings")),
+                    NavItem(_("统筹调训"), url_for("planner.index")),
                     NavItem(_("审计日志"), url_for("audit.index")),
                     NavItem(_("API 密钥"), url_for("auth.api_tokens")),
                 ],

@@ -63,6 +63,14 @@ ACTION_LABELS: dict[str, Any] = {
     "certificate.withhold": _l("暂缓发放结业证书"),
     "certificate.release": _l("恢复结业证书"),
     "certificate.revoke": _l("撤销结业证书"),
+    # season planner
+    "planner.season": _l("开启调训季"),
+    "planner.season_status": _l("结束或重新开放调训季征集"),
+    "planner.request": _l("提交或修改调训请求"),
+    "planner.withdraw": _l("撤回调训请求"),
+    "planner.pin": _l("固定或排除调训安排"),
+    "planner.run": _l("运行统筹调训规划"),
+    "planner.accept": _l("接受调训方案"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

@@ -153,6 +153,7 @@ def build_world() -> dict[str, Any]:
         .order_by(RouteTemplate.id)
     )
     member_a = site("main_hall").member
+    planner = build_planner(class_a.id, start_a, published.id, office)
     return {
         "member_a": member_a.id,
         "member_b": site("dianxi_memorial").member_id,
@@ -194,7 +195,48 @@ def build_world() -> dict[str, Any]:
         **events,
         **trainees,
         **attendance,
+        **planner,
     }
+
+
+def build_planner(class_a_id: int, start_a: date, template_id: int, office: Any) -> dict[str, Any]:
+    """A season with organizer A's request for class A and a proposed plan placing it
+    (written as the planner would, without running the solver)."""
+    from portal.planner import services as planner_services
+    from portal.planner.models import PlanItem, PlanRun
+
+    season = planner_services.create_season(
+        office,
+        {
+            "name": "安全测试调训季",
+            "starts_on": start_a,
+            "ends_on": start_a + timedelta(days=80),
+            "time_limit": 1,
+        },
+    )
+    request = planner_services.submit_request(
+        season,
+        user("organizer"),
+        {
+            "class_id": class_a_id,
+            "size": 30,
+            "dates_text": (start_a + timedelta(days=14)).isoformat(),
+            "template_ids": [template_id],
+        },
+    )
+    run = PlanRun(
+        season_id=season.id, status="proposed", solver_status="OPTIMAL", requests=1, placed=1
+    )
+    run.items.append(
+        PlanItem(
+            request_id=request.id,
+            start_date=start_a + timedelta(days=14),
+            template_id=template_id,
+        )
+    )
+    db.session.add(run)
+    db.session.commit()
+    return {"plan_season": season.id, "plan_request": request.id, "plan_run": run.id}
 
 
 def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:

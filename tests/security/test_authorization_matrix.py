@@ -413,6 +413,18 @@ RULES: dict[str, str | list[V]] = {
         V("public", serial="certificate_serial_a"),
         V("not_found", serial="HX2026-FORGE-D2345"),
     ],
+    # season planner: the office plans; organizers request for their own classes
+    "planner.index": "organizer_or_office",
+    "planner.season_new": "office",
+    "planner.season": "organizer_or_office",
+    "planner.season_status": "office",
+    "planner.request_new": "organizer_or_office",
+    "planner.request_edit": "owner",
+    "planner.request_withdraw": "owner",
+    "planner.request_pin": "office",
+    "planner.run": "office",
+    "planner.run_detail": [V("office", run_id="plan_run")],
+    "planner.accept": [V("office", run_id="plan_run")],
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
@@ -445,6 +457,8 @@ PARAMS = {
     "session_id": "event_session",
     "registration_id": "registration_a",
     "judge_id": "judge",
+    "season_id": "plan_season",
+    "request_id": "plan_request",
 }
 ITEM_IDS = {"sites": "site_a", "teachers": "teacher_a", "courses": "course_a"}
 
@@ -555,6 +569,17 @@ def _csv_upload() -> tuple[Any, str]:
     return (io.BytesIO(body), "sites.csv")
 
 
+def _plan_request_form(w: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "class_id": str(w["class_a"]),
+        "size": "25",
+        # the day class A keeps after bookings.class_edit's canary moved its dates
+        "dates_text": (w["start_a"] + timedelta(days=7)).isoformat(),
+        "template_ids": [str(w["template"])],
+        "days": "0",
+    }
+
+
 POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "attendance.supervisor_add": lambda w: {"username": "organizer"},
     "attendance.session_mark": lambda w: {
@@ -568,6 +593,17 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         f"c{w['class_a']}-sessions": [str(w["attendance_session_a"])],
         f"c{w['class_a']}-reason": "越权请假",
     },
+    "planner.season_new": lambda w: {
+        "name": "越权调训季",
+        "starts_on": (w["start_a"] + timedelta(days=1)).isoformat(),
+        "ends_on": (w["start_a"] + timedelta(days=30)).isoformat(),
+        "time_limit": "5",
+    },
+    "planner.request_new": _plan_request_form,
+    "planner.request_edit": _plan_request_form,
+    "planner.request_pin": lambda w: {"action": "exclude"},
+    "planner.season_status": lambda w: {"status": "closed"},
+    "planner.run": lambda w: {"time_limit": "1"},
     "home.set_locale": lambda w: {"locale": "en", "next": "/"},
     "members.plugin_toggle": lambda w: {},
     "messages.read": lambda w: {"message_id": str(w["message_b"])},
@@ -850,6 +886,10 @@ CANARIES = {
     "attendance.supervisor_add": "organizer",
     "attendance.session_mark": "organizer",
     "attendance.leave_decide": "organizer",
+    "planner.request_edit": "organizer",
+    "planner.request_pin": "office",
+    "planner.season_new": "office",
+    "planner.season_status": "office",
 }
 
 
