@@ -1,7 +1,11 @@
 """Evaluations and certificates at 360 px: the trainee answers the stop left to evaluate in the
-finished demo class, opens their certificate and verifies it; anyone verifies a serial."""
+finished demo class, opens their certificate and verifies it; anyone verifies a serial. On a
+desktop: the office withholds a certificate and its verification page says so."""
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -54,3 +58,32 @@ def test_trainee_evaluates_a_stop_and_verifies_a_certificate_on_a_phone(new_page
     expect(visitor.get_by_test_id("verify-unknown")).to_be_visible()
     assert_no_horizontal_scroll(visitor)
     assert_no_console_errors(visitor, expected_statuses=(404,))
+
+
+def finished_class_id(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """The finished demo class's id, read from the journeys' server database."""
+    database = next(Path(tmp_path_factory.getbasetemp()).glob("portal-server*/portal.sqlite3"))
+    with sqlite3.connect(database) as conn:
+        (class_id,) = conn.execute(
+            "SELECT id FROM training_classes WHERE name = ?", (FINISHED_CLASS,)
+        ).fetchone()
+    return class_id
+
+
+def test_the_office_withholds_a_certificate_and_its_page_says_so(
+    new_page, base_url: str, tmp_path_factory
+):
+    page = new_page()
+    login(page, base_url, "office")
+    page.goto(f"{base_url}/certificates/classes/{finished_class_id(tmp_path_factory)}")
+    expect(page.get_by_test_id("standing")).to_have_count(12)
+    row = page.get_by_test_id("standing").filter(has_text="王建国")
+    serial = row.get_by_role("link").first.inner_text()
+    row.get_by_text("暂缓发放或撤销").click()
+    row.get_by_label("原因").fill("派出单位反映情况，待核实")
+    row.get_by_role("button", name="暂缓发放").click()
+    expect(flash(page, "已处理")).to_be_visible()
+    page.goto(f"{base_url}/verify/{serial}")
+    expect(page.get_by_test_id("verify-withheld")).to_be_visible()
+    expect(page.get_by_text("王建国")).to_have_count(0)
+    assert_no_console_errors(page)
