@@ -1,7 +1,8 @@
 """The evaluations' part of the demo: a finished class whose trainees scored its stops.
 
 Idempotent (the class is looked up by its name). The class of the demo ``organizer`` ran
-the 杨善洲精神一日环线 three weeks ago with the demo ``trainee`` on its roster; every other
+the five-day 三点一线 route (every member's sites) three weeks ago with the demo ``trainee`` on
+its roster; every other
 trainee evaluated every stop (so the catalogue shows averages), the demo trainee left the
 last stop to answer. Certificates (portal.certificates.demo) are issued for this class.
 """
@@ -22,7 +23,7 @@ from portal.trainees.demo import PEOPLE, TRAINEE_PHONE, _entry
 from portal.trainees.models import RosterEntry
 
 FINISHED_CLASS = "某州科级干部党性教育培训班（环线第2期）"
-FINISHED_ROUTE = "杨善洲精神一日环线"
+FINISHED_ROUTE = "三点一线五日精品环线"
 COMMENTS = [
     "现场教学很震撼，讲解员讲得生动，建议多留一些提问时间。",
     "杨善洲同志的事迹感人至深，回去要把学到的用到工作中。",
@@ -54,7 +55,7 @@ def finished_class() -> TrainingClass | None:
         sending_unit="某州委组织部",
         size=len(PEOPLE) + 1,
         starts_on=day,
-        ends_on=day,
+        ends_on=day + timedelta(days=template.days - 1),
         theme="党性教育",
         contact_name="张联系人",
         contact_phone="13908750000",
@@ -66,7 +67,7 @@ def finished_class() -> TrainingClass | None:
     for stop in template.stops:
         if stop.site is None:
             continue
-        starts = datetime.combine(day, stop.starts, tzinfo=LOCAL_TZ)
+        starts = datetime.combine(day + timedelta(days=stop.day - 1), stop.starts, tzinfo=LOCAL_TZ)
         teacher = stop.course.teachers[0] if stop.course and stop.course.teachers else None
         reservations.append(
             Reservation(
