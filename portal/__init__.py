@@ -95,6 +95,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.notifications.views import bp as messages_bp
     from portal.planner.views import bp as planner_bp
     from portal.records.views import bp as records_bp
+    from portal.reports.dashboard_views import bp as dashboard_bp
+    from portal.reports.views import bp as reports_bp
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
     from portal.scheduling.route_views import bp as routes_bp
@@ -120,6 +122,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         certificates_bp,
         records_bp,
         planner_bp,
+        reports_bp,
+        dashboard_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -10,6 +10,7 @@ from portal import plugins
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.meetings.cli import meetings_digest
+from portal.reports.cli import report_command
 from portal.scale import demo_command
 
 
@@ -314,3 +315,6 @@ def plan_season(season_id: int, time_limit: int | None, workers: int, accept: bo
             raise click.ClickException("no active office account to book as")
         counts = accept_run(run, office)
         click.echo(f"accepted: {counts['booked']} booked, {counts['conflict']} conflicts")
+
+
+portal_cli.add_command(report_command)

@@ -47,6 +47,7 @@ SEASON_PARTS: dict[str, str] = {
     "evaluations": "portal.evaluations.demo:load_demo_evaluations",
     "certificates": "portal.certificates.demo:load_demo_certificates",
     "planner": "portal.planner.demo:load_demo_planner",
+    "reports": "portal.reports.demo:load_demo_reports",
 }
 
 

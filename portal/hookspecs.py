@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from flask import Blueprint
 
     from portal.catalog.models import TeachingSite
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
         InstitutionSpec,
         NavAudience,
         NavItem,
+        ReportFigure,
         ReservationRequest,
         SiteSpec,
         TeacherSpec,
@@ -225,6 +228,26 @@ def portal_event_fields(event_type_key: str) -> list[EventFieldSpec]:
                 return [EventFieldSpec(key="distance_km", label="徒步距离（公里）",
                                        kind="int", required=True, min_value=1)]
             return []
+    """
+
+
+@hookspec
+def portal_report_figures(start: date, end: date, member_key: str | None) -> list[ReportFigure]:
+    """Add figures of the member's own to the 统计报表 (page, .xlsx, PDF, Word, CLI).
+
+    Called whenever a report is made, with the period's first and last local days and the
+    report's scope: ``member_key`` None for the whole consortium, else one member's key (then
+    only that member's plugin is asked). Return :class:`portal.specs.ReportFigure` items
+    (``label``, ``value``, ``unit``, ``definition``), or ``[]``. It runs inside the request
+    under the hook time bound: count with one query. A plugin that raises adds nothing.
+
+    Example::
+
+        @hookimpl
+        def portal_report_figures(start, end, member_key):
+            if member_key not in (None, "songshan_base"):
+                return []
+            return [ReportFigure("战场遗址讲解批次", count_guided(start, end), "批")]
     """
 
 

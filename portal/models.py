@@ -22,6 +22,7 @@ from portal.catalog.models import (
 from portal.members.models import Member, PluginState
 from portal.notifications.models import Message, OutboxEmail, OutboxSms
 from portal.pagecache import CacheGeneration
+from portal.reports.models import PlanTarget
 from portal.scheduling.models import (
     Booking,
     BookingEvent,
@@ -67,6 +68,7 @@ __all__ = [
     "Message",
     "OutboxEmail",
     "OutboxSms",
+    "PlanTarget",
     "PluginState",
     "Reservation",
     "RouteStop",

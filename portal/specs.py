@@ -197,6 +197,16 @@ class DetailField:
     value: str
 
 
+@dataclass(frozen=True)
+class ReportFigure:
+    """A figure a member adds to the work report (``portal_report_figures``)."""
+
+    label: str
+    value: int | float
+    unit: str = ""
+    definition: str = ""
+
+
 # Form fields of plugin values are named with this prefix, so they never clash with the
 # core fields of the event form; services report errors under the same names.
 EVENT_FIELD_PREFIX = "x_"

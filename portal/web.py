@@ -130,12 +130,16 @@ def core_nav_items(user) -> list[NavItem]:
         items.append(NavItem(_("联席会议"), url_for("meetings.index")))
     if user.is_authenticated and (user.role == "organizer" or user.is_member_user):
         items.append(NavItem(_("考勤"), url_for("attendance.classes")))
+    if user.is_authenticated and user.is_member_user:
+        items.append(NavItem(_("统计报表"), url_for("reports.index")))
     if user.is_authenticated and user.is_office:
         items.append(
             NavItem(
                 _("管理"),
                 "#",
                 children=[
+                    NavItem(_("统计报表"), url_for("reports.index")),
+                    NavItem(_("培训计划"), url_for("reports.plan")),
                     NavItem(_("用户管理"), url_for("auth.users")),
                     NavItem(_("插件"), url_for("members.plugins_page")),
                     NavItem(_("环线规则"), url_for("routes.settings")),

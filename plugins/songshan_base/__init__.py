@@ -10,6 +10,7 @@ from portal.specs import (
     EventFieldSpec,
     EventTypeSpec,
     InstitutionSpec,
+    ReportFigure,
     ReservationRequest,
     SiteSpec,
     TeacherSpec,
@@ -260,3 +261,41 @@ def portal_validate_reservation(reservation: ReservationRequest, site) -> list[s
             "每组配一名讲解员。"
         )
     return problems
+
+
+@hookimpl
+def portal_report_figures(start, end, member_key) -> list[ReportFigure]:
+    """Guided groups on the battlefield: confirmed stops with a guide in the period."""
+    if member_key not in (None, INSTITUTION.key):
+        return []
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from portal.catalog.models import TeachingSite
+    from portal.extensions import db
+    from portal.scheduling.models import Reservation
+    from portal.timeutil import LOCAL_TZ
+
+    first = datetime.combine(start, time(0), LOCAL_TZ)
+    after = datetime.combine(end + timedelta(days=1), time(0), LOCAL_TZ)
+    count = db.session.scalar(
+        select(func.count(Reservation.id))
+        .join(TeachingSite, TeachingSite.id == Reservation.site_id)
+        .where(
+            TeachingSite.plugin == "songshan_base",
+            TeachingSite.key.in_(BATTLEFIELD_SITE_KEYS),
+            Reservation.status == "confirmed",
+            Reservation.guide_requested.is_(True),
+            Reservation.starts_at >= first,
+            Reservation.starts_at < after,
+        )
+    )
+    return [
+        ReportFigure(
+            "战场遗址讲解批次",
+            count or 0,
+            "批",
+            "松山战役遗址已确认、配备讲解员的现场教学安排（每组一批）",
+        )
+    ]

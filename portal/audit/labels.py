@@ -29,6 +29,7 @@ AREAS: dict[str, Any] = {
     "evaluation": _l("教学评估"),
     "certificate": _l("结业证书"),
     "attendance": _l("考勤"),
+    "plan": _l("培训计划"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -71,6 +72,9 @@ ACTION_LABELS: dict[str, Any] = {
     "planner.pin": _l("固定或排除调训安排"),
     "planner.run": _l("运行统筹调训规划"),
     "planner.accept": _l("接受调训方案"),
+    # the year's plan (统计报表 → 培训计划)
+    "plan.add": _l("添加年度计划项目"),
+    "plan.delete": _l("删除年度计划项目"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

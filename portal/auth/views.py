@@ -57,8 +57,11 @@ def login():
             db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("欢迎，%(name)s。", name=user.display_name), "success")
-            # A trainee lands on their own page (我的): today's and the next stop.
-            home = url_for("trainees.me") if user.role == "trainee" else url_for("home.index")
+            # A trainee lands on their own page (我的): today's and the next stop; the
+            # office, member staff and organizers on their dashboard (工作台).
+            from portal.reports.dashboard_views import landing_url
+
+            home = landing_url(user)
             return redirect(safe_next(request.args.get("next"), home))
         db.session.commit()  # keep the failure count
         flash(_("用户名或密码不正确，或账号已停用。"), "danger")

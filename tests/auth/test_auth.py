@@ -244,7 +244,7 @@ def test_login_redirects_only_to_local_pages(demo, client):
     response = client.post(
         "/login?next=https://evil.example/", data={"username": "office", "password": "huanxian2026"}
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_cli_creates_the_first_office_account(app):
@@ -327,7 +327,7 @@ def test_login_never_redirects_off_site(demo, client, target):
     response = client.post(
         f"/login?next={target}", data={"username": "office", "password": "huanxian2026"}
     )
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
 
 
 def test_ids_beyond_the_database_answer_404(client):

@@ -120,6 +120,8 @@ VOCABULARY: dict[str, dict[str, Any]] = {
     "staff_area_members": _table(LOGIN, 404, 404, 200, 200, 404),
     "judges_only": _table(LOGIN, 403, 403, 403, 403, 403),
     "not_found": _table(404, 404, 404, 404, 404, 404),
+    # the dashboards: trainees are sent on to 我的
+    "dashboard": _table(LOGIN, ELSEWHERE, 200, 200, 200, 200),
     # trainees: a class's roster and pages (class A: the demo trainee is on its roster,
     # it visits member A's site; member A publishes run A, where the trainee holds a seat)
     "class_or_host": _table(LOGIN, 404, 200, 200, 200, 200),
@@ -425,6 +427,14 @@ RULES: dict[str, str | list[V]] = {
     "planner.run": "office",
     "planner.run_detail": [V("office", run_id="plan_run")],
     "planner.accept": [V("office", run_id="plan_run")],
+    # reports: the office's and the members' figures (another member's scope: 404,
+    # tests/reports/test_views.py)
+    "reports.index": "member_or_office",
+    "reports.records": [V("member_or_office", key="classes")],
+    "reports.export": [V("member_or_office"), V("member_or_office", fmt="xlsx")],
+    "reports.classes_export": "organizer_or_office",
+    "reports.plan": "office",
+    "dashboard.index": "dashboard",
 }
 # Not checked: assets.
 SKIPPED = {"static", "bootstrap.static"}
@@ -605,6 +615,7 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "planner.season_status": lambda w: {"status": "closed"},
     "planner.run": lambda w: {"time_limit": "1"},
     "home.set_locale": lambda w: {"locale": "en", "next": "/"},
+    "reports.plan": lambda w: {"label": "专业能力培训班", "planned_classes": "56"},
     "members.plugin_toggle": lambda w: {},
     "messages.read": lambda w: {"message_id": str(w["message_b"])},
     "auth.login": lambda w: {"username": "office", "password": "huanxian2026"},

@@ -533,6 +533,9 @@ QUERIES: dict[str, tuple[str, ...]] = {
     "/calendar/site/{site_a}": ("view", "date"),
     "/calendar/class/{class_a}": ("view", "date"),
     "/events": ("category", "year"),
+    "/reports/": ("year", "quarter", "start", "end", "member"),
+    "/reports/figures/classes": ("year", "quarter", "start", "end", "member"),
+    "/reports/export.txt": ("year", "quarter", "start", "end", "member"),
     "/api/v1/sites": (
         "q",
         "member",

@@ -32,8 +32,8 @@ def test_a_trainee_lands_on_their_page_with_the_next_stop(trainee_demo, client):
     assert DEMO_CLASS in page and 'data-testid="next-stop"' in page
     assert ELECTIVE_TITLE in page  # waiting for a choice
     assert DEMO_RUN in page  # an open run they can book
-    # Organizers still land on the home page.
-    assert login(client, "organizer").request.path == "/"
+    # Organizers land on their dashboard (工作台).
+    assert login(client, "organizer").request.path == "/dashboard"
 
 
 def test_the_class_page_has_itinerary_notice_rules_and_a_calendar_to_subscribe(
