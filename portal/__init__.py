@@ -87,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.certificates.views import bp as certificates_bp
+    from portal.directory.views import bp as directory_bp
     from portal.evaluations.views import bp as evaluations_bp
     from portal.events.views import bp as events_bp
     from portal.home.views import bp as home_bp
@@ -100,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.scheduling.booking_views import bp as bookings_bp
     from portal.scheduling.calendar_views import bp as calendars_bp
     from portal.scheduling.route_views import bp as routes_bp
+    from portal.sharing.views import bp as sharing_bp
     from portal.trainees.views import bp as trainees_bp
 
     for bp in (
@@ -124,6 +126,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         planner_bp,
         reports_bp,
         dashboard_bp,
+        directory_bp,
+        sharing_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from portal import plugins
+from portal.directory.cli import directory_sweep
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.meetings.cli import meetings_digest
@@ -267,6 +268,7 @@ def clear_cache_command() -> None:
 
 # Commands that live with their area.
 portal_cli.add_command(meetings_digest)
+portal_cli.add_command(directory_sweep)
 portal_cli.add_command(demo_command)
 
 

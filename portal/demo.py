@@ -48,6 +48,7 @@ SEASON_PARTS: dict[str, str] = {
     "certificates": "portal.certificates.demo:load_demo_certificates",
     "planner": "portal.planner.demo:load_demo_planner",
     "reports": "portal.reports.demo:load_demo_reports",
+    "directory": "portal.directory.demo:load_demo_directory",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
@@ -16,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal.extensions import login_manager
 from portal.specs import NavItem
+from portal.timeutil import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +104,18 @@ def core_nav_items(user) -> list[NavItem]:
                 NavItem(_("课程"), url_for("catalog.courses")),
                 NavItem(_("成员单位"), url_for("members.index")),
                 NavItem(_("联动活动"), url_for("events.index")),
+                NavItem(
+                    _("年度教学点目录"),
+                    url_for("directory.year_page", year=datetime.now(LOCAL_TZ).year),
+                ),
                 NavItem(_("证书查验"), url_for("certificates.verify_form")),
             ],
         ),
     ]
     catalogue = items[-1].children
     if user.is_authenticated and (user.is_office or user.is_member_user):
+        catalogue.append(NavItem(_("目录管理与督查"), url_for("directory.index")))
+        catalogue.append(NavItem(_("师资共享"), url_for("sharing.index")))
         catalogue.append(NavItem(_("教学评估"), url_for("evaluations.overview")))
     if user.is_authenticated and (user.is_office or user.role == "organizer"):
         catalogue.append(NavItem(_("学员培训档案"), url_for("records.people")))

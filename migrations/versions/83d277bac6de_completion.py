@@ -1,7 +1,7 @@
 """completion: trainees' evaluations of stops (criteria with defaults, scores, alerts) and certificates
 
 Revision ID: 83d277bac6de
-Revises: a7d3c91e5b24
+Revises: 9c4e2b7a1d58
 Create Date: 2026-12-06 22:53:21.717492
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '83d277bac6de'
-down_revision = 'a7d3c91e5b24'
+down_revision = '9c4e2b7a1d58'
 branch_labels = None
 depends_on = None
 

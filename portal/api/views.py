@@ -66,6 +66,7 @@ from portal.catalog.forms import (
 from portal.catalog.models import Course, Teacher, TeachingSite
 from portal.catalog.services import (
     Page,
+    can_edit,
     latest_scores,
     search_courses,
     search_sites,
@@ -330,8 +331,10 @@ def courses():
 @bp.get(f"/sites/<{ID}:site_id>")
 def site(site_id: int):
     item = db.session.get(TeachingSite, site_id)
-    if item is None:
-        return _not_found()
+    if item is None or (
+        item.admission != "admitted" and not can_edit(current_user, item.member_id)
+    ):
+        return _not_found()  # under review: not in the directory yet
     return jsonify(site_json(item, latest_scores([item.id]).get(item.id)))
 
 

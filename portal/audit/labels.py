@@ -30,6 +30,8 @@ AREAS: dict[str, Any] = {
     "certificate": _l("结业证书"),
     "attendance": _l("考勤"),
     "plan": _l("培训计划"),
+    "directory": _l("教学点目录管理"),
+    "sharing": _l("师资共享"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -75,6 +77,24 @@ ACTION_LABELS: dict[str, Any] = {
     # the year's plan (统计报表 → 培训计划)
     "plan.add": _l("添加年度计划项目"),
     "plan.delete": _l("删除年度计划项目"),
+    # the site directory: entering, review of changes, assessment, warnings, supervision
+    "directory.propose": _l("提交教学点入录申请"),
+    "directory.admit": _l("教学点审核通过入录"),
+    "directory.return": _l("退回教学点入录申请"),
+    "directory.change_request": _l("申请变更教学点容量或开放时间"),
+    "directory.change_approve": _l("同意教学点变更"),
+    "directory.change_reject": _l("不同意教学点变更"),
+    "directory.assess": _l("按指标考核教学点"),
+    "directory.warn": _l("发出整改通知"),
+    "directory.fixed": _l("确认整改完成"),
+    "directory.suspend": _l("暂停教学点"),
+    "directory.reinstate": _l("恢复启用教学点"),
+    "directory.exit": _l("教学点退出目录"),
+    "directory.finding": _l("记录督查发现的问题"),
+    # teacher sharing
+    "sharing.request": _l("申请借用师资"),
+    "sharing.confirm": _l("同意借用师资"),
+    "sharing.decline": _l("婉拒借用师资"),
     # route templates
     "route.create": _l("新建环线线路"),
     "route.edit": _l("修改环线线路"),

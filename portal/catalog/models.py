@@ -30,6 +30,7 @@ from portal.timeutil import UTCDateTime, utcnow
 
 # Labels are lazy: translated into the current locale whenever they are shown.
 STATUSES = {"active": _l("启用"), "suspended": _l("暂停"), "retired": _l("退出")}
+ADMISSIONS = {"proposed": _l("待审核"), "returned": _l("已退回"), "admitted": _l("已入录")}
 
 
 class CatalogItem:
@@ -68,9 +69,15 @@ class TeachingSite(CatalogItem, db.Model):
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("session_minutes > 0", name="session_positive"),
         CheckConstraint("opens < closes", name="opens_before_closes"),
+        CheckConstraint("admission IN ('proposed','returned','admitted')", name="admission"),
     )
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    # Entering the directory (portal/directory): a member's new site is proposed until the
+    # office admits it or returns it; only admitted sites are listed and bookable.
+    admission: Mapped[str] = mapped_column(
+        String(16), default="admitted", server_default="admitted"
+    )
     name: Mapped[str] = mapped_column(String(128))
     theme: Mapped[str] = mapped_column(String(32), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -90,6 +97,14 @@ class TeachingSite(CatalogItem, db.Model):
     longitude: Mapped[float | None] = mapped_column(Float)
 
     member: Mapped[Member] = relationship()
+
+    @property
+    def admission_label(self) -> str:
+        return str(ADMISSIONS.get(self.admission, self.admission))
+
+    @property
+    def bookable(self) -> bool:
+        return self.status == "active" and self.admission == "admitted"
 
     @property
     def open_days_label(self) -> str:

@@ -332,8 +332,12 @@ def validate_course(values: dict[str, Any], member_id: int) -> dict[str, Any]:
         errors["teacher_ids"] = _("只能选择本单位的师资或环线共享师资。")
         teacher_ids = []
     teachers = list(db.session.scalars(select(Teacher).where(Teacher.id.in_(teacher_ids))))
+    from portal.sharing.services import borrowed_teacher_ids
+
+    borrowed = borrowed_teacher_ids(member_id) if teachers else set()
     if len(teachers) != len(teacher_ids) or any(
-        t.status == "retired" or not (t.shared or t.member_id == member_id) for t in teachers
+        t.status == "retired" or not (t.shared or t.member_id == member_id or t.id in borrowed)
+        for t in teachers
     ):
         errors["teacher_ids"] = _("只能选择本单位的师资或环线共享师资。")
     values["teachers"] = sorted(teachers, key=lambda t: t.id)
@@ -376,6 +380,9 @@ def create_item(
     owner = acting_member_id(actor, member_id)
     values = validate(model, values, owner)
     item = model(member_id=owner, **{f: values[f] for f in FIELDS[model] if f in values})
+    if model is TeachingSite and not actor.is_office:
+        # A member's new site enters the directory only once the office admits it.
+        item.admission = "proposed"
     db.session.add(item)
     record_change(
         item,
@@ -394,6 +401,11 @@ def update_item(
     require_edit(actor, item.member_id)
     values = validate(type(item), values, item.member_id)
     reason = checked_reason(reason)
+    if isinstance(item, TeachingSite):
+        from portal.directory.services import hold_reviewed_changes
+
+        # Capacity and opening hours may wait for the office's review (a directory setting).
+        values = hold_reviewed_changes(item, actor, values)
     changed = apply_changes(item, values, FIELDS[type(item)])
     if changed:
         item.edited_locally = True
@@ -529,13 +541,21 @@ def teacher_available_on(teacher: Teacher, day: date) -> bool:
 
 
 def teachers_for_courses(member_id: int) -> list[Teacher]:
-    """Teachers a member may put on a course: its own and every shared one, not retired."""
+    """Teachers a member may put on a course: its own, every shared one and those it has
+    borrowed (a confirmed loan running today, portal.sharing), not retired."""
+    from portal.sharing.services import borrowed_teacher_ids
+
+    borrowed = sorted(borrowed_teacher_ids(member_id))
     return list(
         db.session.scalars(
             select(Teacher)
             .where(
                 Teacher.status != "retired",
-                or_(Teacher.member_id == member_id, Teacher.shared.is_(True)),
+                or_(
+                    Teacher.member_id == member_id,
+                    Teacher.shared.is_(True),
+                    Teacher.id.in_(borrowed),
+                ),
             )
             .order_by(Teacher.member_id != member_id, Teacher.member_id, Teacher.name)
         )
@@ -623,6 +643,8 @@ def search_sites(
         query = query.where(TeachingSite.theme == theme.replace("\x00", ""))
     if status:
         query = query.where(TeachingSite.status == status)
+    # Sites still under review (or sent back) are not in the directory yet: see portal/directory.
+    query = query.where(TeachingSite.admission == "admitted")
     if min_capacity:
         query = query.where(TeachingSite.capacity >= min_capacity)
     if needs_guide is not None:

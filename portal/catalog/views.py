@@ -243,6 +243,8 @@ def site_map_svg(site: TeachingSite) -> Markup | None:
 @cached_page(CATALOGUE)
 def site_detail(site_id: int):
     site = db.session.get(TeachingSite, site_id) or abort(404)
+    if site.admission != "admitted" and not editable(site.member_id):
+        abort(404)  # under review: not in the directory yet, seen only by its member and the office
     courses_here = db.session.scalars(
         select(Course)
         .where(Course.site_id == site.id, Course.status != "retired")
@@ -384,6 +386,11 @@ def item_new(kind_name: str):
         else:
             db.session.commit()
             flash(_("已新建%(kind)s：%(name)s", kind=kind.label, name=item.name), "success")
+            if kind.model is TeachingSite and item.admission == "proposed":
+                flash(
+                    _("请填写申报材料和安全说明，提交环线办审核；审核通过后即可接受预约。"), "info"
+                )
+                return redirect(url_for("directory.site", site_id=item.id))
             return redirect(url_for(kind.detail_endpoint, **{kind.id_arg: item.id}))
     status = 400 if form.is_submitted() else 200
     return render_template("catalog/item_form.html", form=form, kind=kind, item=None), status

@@ -138,6 +138,7 @@ def site_map(site: TeachingSite, site_url: Any = None) -> MapSpec | None:
         .where(
             TeachingSite.id != site.id,
             TeachingSite.status == "active",
+            TeachingSite.admission == "admitted",
             TeachingSite.latitude.is_not(None),
             TeachingSite.longitude.is_not(None),
         )

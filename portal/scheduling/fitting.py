@@ -34,12 +34,14 @@ from portal.timeutil import LOCAL_TZ, utcnow, within_range
 
 
 def bookable_sites_query() -> Select[tuple[TeachingSite]]:
-    """Sites offered for new bookings: active, of a member whose plugin is enabled."""
+    """Sites offered for new bookings: admitted to the directory and active, of a member whose
+    plugin is enabled."""
     return (
         select(TeachingSite)
         .join(TeachingSite.member)
         .where(
             TeachingSite.status == "active",
+            TeachingSite.admission == "admitted",
             Member.plugin.in_(sorted(plugins.enabled_plugin_names())),
         )
         .order_by(TeachingSite.id)
@@ -457,6 +459,16 @@ def _check_stop(
                 "“%(site)s”当前状态为“%(status)s”，不接受预约。",
                 site=site.name,
                 status=site.status_label,
+            ),
+        )
+        return problems, None
+    if site.admission != "admitted":
+        add(
+            "site_not_admitted",
+            _(
+                "“%(site)s”尚未通过环线办审核入录目录（%(state)s），不接受预约。",
+                site=site.name,
+                state=site.admission_label,
             ),
         )
         return problems, None

@@ -468,7 +468,7 @@ def active_sites() -> list[TeachingSite]:
     return list(
         db.session.scalars(
             select(TeachingSite)
-            .where(TeachingSite.status == "active")
+            .where(TeachingSite.status == "active", TeachingSite.admission == "admitted")
             .options(selectinload(TeachingSite.member))
             .order_by(TeachingSite.member_id, TeachingSite.name)
         )

@@ -44,6 +44,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "attendance_absence_limit": 4,
     # Minutes after a session starts from which a sign-in counts as 迟到.
     "attendance_late_minutes": 15,
+    # The site directory (portal/directory): a member's change of capacity or opening hours
+    # waits for the office's review (1) or applies at once (0).
+    "directory_review_changes": 0,
+    # A yearly assessment's weighted total below this marks the site for a warning (整改通知).
+    "directory_warning_threshold": 60,
+    # Days a warned site has to fix what it was told, by default.
+    "directory_fix_days": 30,
 }
 
 
@@ -62,6 +69,9 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "attendance_hours_per_half_day": (1, 8),
     "attendance_absence_limit": (1, 60),
     "attendance_late_minutes": (0, 240),
+    "directory_review_changes": (0, 1),
+    "directory_warning_threshold": (0, 100),
+    "directory_fix_days": (1, 365),
 }
 
 

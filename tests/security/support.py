@@ -146,6 +146,7 @@ def build_world() -> dict[str, Any]:
     events = build_events(office, site("main_hall").member_id, site("dianxi_memorial").member_id)
     trainees = build_trainees(class_a, class_b, start_a)
     attendance = build_attendance(class_a.id)
+    directory = build_directory(office, site("main_hall"), site("heshun_library"))
 
     published = db.session.scalar(
         sa.select(RouteTemplate)
@@ -196,6 +197,46 @@ def build_world() -> dict[str, Any]:
         **trainees,
         **attendance,
         **planner,
+        **directory,
+    }
+
+
+def build_directory(office: Any, site_a: Any, site_b: Any) -> dict[str, Any]:
+    """The directory's objects: a change request, a warning, a visit to sites of A and B with
+    a finding at member A's site."""
+    from portal.directory import assessment, supervision
+    from portal.directory import services as directory
+    from portal.directory.models import SiteChangeRequest
+
+    criteria = assessment.ensure_criteria()  # what the migration seeds
+
+    change = SiteChangeRequest(site_id=site_a.id, values={"capacity": 10}, changes={})
+    db.session.add(change)
+    warning = directory.warn(site_a, office, "整改测试", directory.today_local())
+    visit = supervision.plan_visit(
+        office, "安全测试督查", directory.today_local(), [site_a.id, site_b.id]
+    )
+    db.session.flush()
+    finding = supervision.add_finding(
+        visit, office, site_a.id, "问题", "整改", directory.today_local(), png_upload()
+    )
+    from portal.sharing.services import request_loan
+
+    loan = request_loan(
+        user("tengchong_college_staff"),
+        teacher("yang_li"),
+        directory.today_local(),
+        directory.today_local(),
+        "安全测试借用",
+    )
+    db.session.commit()
+    return {
+        "loan_a": loan.id,
+        "change_a": change.id,
+        "warning_a": warning.id,
+        "visit_a": visit.id,
+        "finding_a": finding.id,
+        "criterion_a": criteria[0].id,
     }
 
 
