@@ -290,6 +290,18 @@ def item_summary(target: str, item_id: int) -> Summary:
     return summarize(ITEM_COLUMNS[target] == item_id, target=target)
 
 
+def year_summary(target: str, item_id: int, year: int) -> Summary:
+    """An item's averages over the evaluations given in ``year`` (local time)."""
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    return summarize(
+        ITEM_COLUMNS[target] == item_id,
+        Evaluation.created_at >= start,
+        Evaluation.created_at < end,
+        target=target,
+    )
+
+
 def public_summary(target: str, item_id: int) -> Summary | None:
     """What a catalogue page shows: the averages once enough answers exist, else None."""
     if target not in ITEM_COLUMNS:

@@ -34,6 +34,12 @@ def evaluation_item_summary(target: str, item_id: int) -> services.Summary:
     return services.item_summary(target, item_id)
 
 
+@bp.app_template_global("evaluation_year_summary")
+def evaluation_year_summary(target: str, item_id: int, year: int) -> services.Summary:
+    """A year's answers: an input of the site directory's yearly assessment."""
+    return services.year_summary(target, item_id, year)
+
+
 def my_entry(class_id: int):
     try:
         return roster.require_trainee_of(class_id, current_user)

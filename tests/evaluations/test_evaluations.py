@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.notifications.models import Message
 from portal.scheduling.models import TrainingClass
 from portal.scheduling.settings import set_setting
+from portal.timeutil import LOCAL_TZ
 from portal.trainees.demo import DEMO_CLASS
 from portal.trainees.models import RosterEntry
 from tests.conftest import fresh_database_url, login, make_test_app
@@ -131,6 +132,13 @@ def test_averages_show_on_catalogue_pages_from_the_threshold(eval_demo, client):
     login(client, "office")
     page = client.get(f"/sites/{site_id}").get_data(as_text=True)
     assert "学员评价（考核参考）" in page
+    from portal.evaluations.services import year_summary
+    from portal.timeutil import utcnow
+
+    this_year = year_summary("site", site_id, utcnow().astimezone(LOCAL_TZ).year)
+    assessed = client.get(f"/directory/sites/{site_id}/assess").get_data(as_text=True)
+    assert f"{this_year.count} 份，平均 {this_year.average_text}" in assessed
+    assert year_summary("site", site_id, 2000).count == 0
 
 
 def test_a_low_average_alerts_the_member_once(eval_demo):
