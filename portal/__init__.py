@@ -86,7 +86,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.catalog.photo_views import bp as site_photos_bp
     from portal.catalog.transfer_views import bp as catalog_transfer_bp
     from portal.catalog.views import bp as catalog_bp
+    from portal.certificates.views import bp as certificates_bp
     from portal.directory.views import bp as directory_bp
+    from portal.evaluations.views import bp as evaluations_bp
     from portal.events import award_views as _award_views  # noqa: F401  (adds routes to events_bp)
     from portal.events.views import bp as events_bp
     from portal.home.views import bp as home_bp
@@ -94,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp
     from portal.planner.views import bp as planner_bp
+    from portal.records.views import bp as records_bp
     from portal.reports.dashboard_views import bp as dashboard_bp
     from portal.reports.views import bp as reports_bp
     from portal.scheduling import replace_views as _replace_views  # noqa: F401  (adds routes)
@@ -120,6 +123,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_bp,
         trainees_bp,
         attendance_bp,
+        evaluations_bp,
+        certificates_bp,
+        records_bp,
         planner_bp,
         reports_bp,
         dashboard_bp,

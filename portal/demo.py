@@ -44,6 +44,8 @@ def demo_accounts(member_keys: list[str]) -> list[DemoAccount]:
 SEASON_PARTS: dict[str, str] = {
     "trainees": "portal.trainees.demo:load_demo_trainees",
     "attendance": "portal.attendance.demo:load_demo_attendance",
+    "evaluations": "portal.evaluations.demo:load_demo_evaluations",
+    "certificates": "portal.certificates.demo:load_demo_certificates",
     "planner": "portal.planner.demo:load_demo_planner",
     "reports": "portal.reports.demo:load_demo_reports",
     "directory": "portal.directory.demo:load_demo_directory",

@@ -1,7 +1,9 @@
 """Every model of the portal, imported in one place so the metadata is complete (Alembic, tests)."""
 
 import portal.attendance.models  # noqa: F401  (attendance: sessions, marks, leave)
+import portal.certificates.models  # noqa: F401  (completion certificates)
 import portal.directory.models  # noqa: F401  (the site directory: review, assessment, supervision)
+import portal.evaluations.models  # noqa: F401  (trainees' evaluations of stops)
 import portal.events.models  # noqa: F401  (joint events: contests, trainings)
 import portal.meetings.models  # noqa: F401  (joint meetings and decisions)
 import portal.planner.models  # noqa: F401  (the season planner)

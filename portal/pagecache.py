@@ -80,6 +80,10 @@ TABLE_AREAS: dict[str, tuple[str, ...]] = {
     "reservations": (SCHEDULE,),
     "booking_events": (SCHEDULE,),
     "teacher_unavailability": (SCHEDULE,),
+    # Catalogue pages show evaluation averages (and their criteria's settings).
+    "evaluations": (CATALOGUE,),
+    "evaluation_scores": (CATALOGUE,),
+    "evaluation_criteria": (CATALOGUE,),
 }
 IGNORED = frozenset(
     {
@@ -91,6 +95,8 @@ IGNORED = frozenset(
         "outbox_emails",
         "cache_generations",
         "plugin_errors",
+        "evaluation_alerts",
+        "certificates",
     }
 )
 

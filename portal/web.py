@@ -108,12 +108,17 @@ def core_nav_items(user) -> list[NavItem]:
                     _("年度教学点目录"),
                     url_for("directory.year_page", year=datetime.now(LOCAL_TZ).year),
                 ),
+                NavItem(_("证书查验"), url_for("certificates.verify_form")),
             ],
         ),
     ]
+    catalogue = items[-1].children
     if user.is_authenticated and (user.is_office or user.is_member_user):
-        items[-1].children.append(NavItem(_("目录管理与督查"), url_for("directory.index")))
-        items[-1].children.append(NavItem(_("师资共享"), url_for("sharing.index")))
+        catalogue.append(NavItem(_("目录管理与督查"), url_for("directory.index")))
+        catalogue.append(NavItem(_("师资共享"), url_for("sharing.index")))
+        catalogue.append(NavItem(_("教学评估"), url_for("evaluations.overview")))
+    if user.is_authenticated and (user.is_office or user.role == "organizer"):
+        catalogue.append(NavItem(_("学员培训档案"), url_for("records.people")))
     # Open runs: an entry of its own for those who book seats (and visitors), in 目录 for
     # staff and the office, whose bar is full.
     runs = NavItem(_("开放班次"), url_for("trainees.runs"))

@@ -31,6 +31,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "travel_margin_minutes": 15,
     # How far from the asked date the portal looks for dates on which a whole route fits.
     "suggest_within_days": 30,
+    # Trainees' evaluations: averages show on catalogue pages from this many answers, and a
+    # member is alerted when an average of theirs (with that many answers) falls below this.
+    "evaluation_min_answers": 5,
+    "evaluation_alert_below": 3,
+    # Training records: 学时 a cadre at 县处级 and above needs in five years; others in a year.
+    "records_leading_hours_5y": 550,
+    "records_other_hours_year": 90,
     # Attendance (考勤): 学时 credited for an attended half-day session (a full day is two).
     "attendance_hours_per_half_day": 4,
     # Half-day sessions of 旷课 at which a trainee is flagged for withdrawal (4 = two days).
@@ -55,6 +62,10 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "travel_speed_kmh": (1, 200),
     "travel_margin_minutes": (0, 240),
     "suggest_within_days": (1, 365),
+    "evaluation_min_answers": (1, 100),
+    "evaluation_alert_below": (1, 5),
+    "records_leading_hours_5y": (1, 5000),
+    "records_other_hours_year": (1, 1000),
     "attendance_hours_per_half_day": (1, 8),
     "attendance_absence_limit": (1, 60),
     "attendance_late_minutes": (0, 240),

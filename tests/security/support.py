@@ -284,6 +284,7 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
     """Rosters, an elective and open runs: the demo trainee on class A's roster (with rules
     and a shared calendar), a trainee on class B's, an elective in class A, an open run of
     member A (where the demo trainee holds a seat) and one of member B."""
+    from portal.certificates.models import Certificate
     from portal.trainees import accounts, electives, notices, open_runs, roster
     from portal.trainees.handbook import feed_token as trainee_feed_token
 
@@ -335,7 +336,18 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
     run_b = run("tengchong_college_staff", future_weekday(3, at_least_days=50))
     seat_a = open_runs.book_seat(run_a.id, user("trainee"))
     class_a_obj = db.session.get(type(class_a), class_a.id)
+    certificate_a = Certificate(
+        serial="HX2026-WRLDA-23456",
+        class_id=class_a.id,
+        entry_id=entry_a.id,
+        name=entry_a.name,
+        hours=8,
+    )
+    db.session.add(certificate_a)
+    db.session.commit()
     return {
+        "certificate_a": certificate_a.id,
+        "certificate_serial_a": certificate_a.serial,
         "roster_entry_a": entry_a.id,
         "roster_entry_b": entry_b.id,
         "elective_a": elective.id,

@@ -422,6 +422,37 @@ RULES: dict[str, str | list[V]] = {
     "trainees.runs_manage": "member_or_office",
     "trainees.run_manage": [V("member_owned", run_id="run_a")],
     "trainees.run_cancel": [V("member_owned", run_id="run_a")],
+    # evaluations: the trainee answers for the stops of their class (class A's stop at member
+    # A's site has not ended: the page says so); the class's managers, members and the office
+    # see averages; the office keeps the criteria
+    "evaluations.my_list": "roster_member",
+    "evaluations.answer": [V("roster_member", reservation_id="reservation_a")],
+    "evaluations.class_report": "owner",
+    "evaluations.overview": "member_or_office",
+    "evaluations.criteria": "office",
+    # completion and certificates: class A's page (it has not ended: the page says when) for
+    # its organizer and the office; the trainee's own certificate (of class A's roster entry);
+    # the office's decisions; the public verification page (a forged serial answers 404)
+    "certificates.class_page": "owner",
+    "certificates.issue": "owner",
+    "certificates.class_pdf": "owner",
+    "certificates.decide": [V("office", certificate_id="certificate_a")],
+    "certificates.mine": "login",
+    "certificates.certificate_pdf": [V("roster_or_manager", certificate_id="certificate_a")],
+    "certificates.verify_form": "public",
+    # training records: one's own; the organizer of a class the trainee was on (organizer A,
+    # class A) and the office read the trainee's
+    "records.mine": "login",
+    "records.mine_xlsx": "login",
+    "records.mine_pdf": "login",
+    "records.people": "organizer_or_office",
+    "records.person": "roster_or_manager",
+    "records.person_xlsx": "roster_or_manager",
+    "records.person_pdf": "roster_or_manager",
+    "certificates.verify": [
+        V("public", serial="certificate_serial_a"),
+        V("not_found", serial="HX2026-FORGE-D2345"),
+    ],
     # season planner: the office plans; organizers request for their own classes
     "planner.index": "organizer_or_office",
     "planner.season_new": "office",
@@ -761,6 +792,9 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "trainees.class_profile": lambda w: {"rules_text": "越权纪律", "contacts_text": ""},
     "trainees.my_choose": lambda w: {f"e{w['elective_a']}-option_id": str(w["elective_option_a"])},
     "trainees.run_book": lambda w: {"name": "越权报名", "phone": "13912345671"},
+    "evaluations.answer": lambda w: {"comment": "越权评价"},
+    "evaluations.criteria": lambda w: {"course": "越权指标", "teacher": "越权", "site": "越权"},
+    "certificates.decide": lambda w: {"action": "revoke", "reason": "越权撤销"},
     "trainees.run_new": lambda w: {
         "title": "越权班次",
         "template_id": str(w["template"]),

@@ -221,6 +221,7 @@ BUTTON_ONLY = {
     "attendance.supervisor_remove": "submit",
     "planner.accept": "submit",
     "planner.request_withdraw": "submit",
+    "certificates.issue": "submit",
 }
 # Who sends the sweep where the office may not (the form is only read for them).
 SWEEP_CLIENTS = {

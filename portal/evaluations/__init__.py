@@ -1,0 +1,1 @@
+"""Evaluations (教学评估): trainees score each stop of their class; aggregates for the rest."""
