@@ -91,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.evaluations.views import bp as evaluations_bp
     from portal.events import award_views as _award_views  # noqa: F401  (adds routes to events_bp)
     from portal.events.views import bp as events_bp
+    from portal.guides.views import bp as guides_bp
     from portal.home.views import bp as home_bp
     from portal.meetings.views import bp as meetings_bp
     from portal.members.views import bp as members_bp
@@ -130,6 +131,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reports_bp,
         dashboard_bp,
         directory_bp,
+        guides_bp,
         sharing_bp,
         api_bp,
     ):

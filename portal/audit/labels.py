@@ -32,6 +32,7 @@ AREAS: dict[str, Any] = {
     "plan": _l("培训计划"),
     "directory": _l("教学点目录管理"),
     "sharing": _l("师资共享"),
+    "guides": _l("讲解员队伍"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -92,6 +93,15 @@ ACTION_LABELS: dict[str, Any] = {
     "directory.exit": _l("教学点退出目录"),
     "directory.finding": _l("记录督查发现的问题"),
     # teacher sharing
+    # the guide corps: the roster and each guide's dated record
+    "guides.create": _l("讲解员加入名册"),
+    "guides.active": _l("讲解员重新加入名册"),
+    "guides.inactive": _l("讲解员移出名册"),
+    "guides.training": _l("记录讲解员培训"),
+    "guides.certificate": _l("记录讲解员证书"),
+    "guides.promotion": _l("讲解员晋级"),
+    "guides.reward": _l("记录讲解员奖励"),
+    "guides.penalty": _l("记录讲解员惩戒"),
     "sharing.request": _l("申请借用师资"),
     "sharing.confirm": _l("同意借用师资"),
     "sharing.decline": _l("婉拒借用师资"),

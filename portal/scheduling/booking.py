@@ -488,6 +488,9 @@ def move_booking(booking: Booking, new_start: date, actor: Any) -> None:
             r.starts_at, r.ends_at = r.starts_at + shift, r.ends_at + shift
             r.status = "confirmed" if r.site.auto_confirm else "pending"
             r.decided_by_id = r.decided_at = None
+            if r.guide_id is not None:
+                # A roster guide was free at the old time only: named again after the move.
+                r.guide_id, r.guide_name = None, ""
             record_event(booking, "move", actor, r, old, r.status)
         booking.start_date = booking.start_date + shift
         refresh_booking_status(booking, actor)

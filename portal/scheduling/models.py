@@ -229,6 +229,7 @@ class Reservation(db.Model):
         ),
         Index("ix_reservations_site_time", "site_id", "starts_at", "ends_at"),
         Index("ix_reservations_teacher_time", "teacher_id", "starts_at", "ends_at"),
+        Index("ix_reservations_guide_time", "guide_id", "starts_at", "ends_at"),
         # The inbox: a status's reservations from (or before) a day, in time order.
         Index("ix_reservations_status_time", "status", "starts_at"),
         # expire_offers() runs when the booking and inbox pages open: only offers are indexed,
@@ -259,6 +260,8 @@ class Reservation(db.Model):
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The guide (讲解员) the hosting member names to take the group; "" until named.
     guide_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The guide from the member's roster (portal.guides), if named from it; see docs/directory.md.
+    guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"))
     # A declined stop the organizer replaced: the first reservation of the new stop.
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
 

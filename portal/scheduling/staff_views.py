@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.guides.services import assign_guide
 from portal.members.models import Member
 from portal.scheduling import booking_forms as forms
 from portal.scheduling.booking_views import (
@@ -30,10 +31,17 @@ from portal.scheduling.staffing import (
     class_for_member,
     confirm_class,
     guide_sheet,
-    name_guide,
     parse_day,
 )
 from portal.timeutil import LOCAL_TZ
+
+
+def whole_id(value: str | None) -> int | None:
+    """A posted id (a roster guide's), or None when empty or not an id."""
+    value = value or ""
+    if value.isascii() and value.isdigit() and 0 < int(value) <= 2147483647:
+        return int(value)
+    return None
 
 
 def posted_member() -> int | None:
@@ -82,7 +90,13 @@ def guide(reservation_id: int):
     if not forms.ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        reservation = name_guide(reservation_id, current_user, request.form.get("guide_name"))
+        # A roster guide when one is chosen (checked free at that time), else the free text.
+        reservation = assign_guide(
+            reservation_id,
+            current_user,
+            whole_id(request.form.get("guide_id")),
+            request.form.get("guide_name"),
+        )
     except NotFound:
         abort(404)
     except ValidationFailed as error:

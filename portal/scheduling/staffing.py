@@ -119,6 +119,7 @@ def name_guide(reservation_id: int, actor: Any, value: str | None) -> Reservatio
         reason=_("讲解员：%(name)s", name=name) if name else _("取消讲解员安排"),
     )
     reservation.guide_name = name
+    reservation.guide_id = None  # a free-text name: not a roster guide (portal.guides)
     if name:
         notify_organizer(
             booking,
