@@ -27,6 +27,12 @@ def require_staff() -> None:
         abort(403)
 
 
+def require_staff_or_404() -> None:
+    """A guide's pages: nothing behind them for anyone but member staff and the office."""
+    if not (current_user.is_office or current_user.is_member_user):
+        abort(404)
+
+
 def whole(value: str | None) -> int | None:
     value = value or ""
     if value.isascii() and value.isdigit() and 0 < int(value) <= 2147483647:
@@ -110,7 +116,7 @@ def index():
 @login_required
 def guide(guide_id: int):
     """A guide's record (training, certificates, grade, rewards and penalties) and groups."""
-    require_staff()
+    require_staff_or_404()
     try:
         guide = services.get_guide(guide_id, current_user)
     except NotFound:
@@ -152,7 +158,7 @@ def guide(guide_id: int):
 @login_required
 def active(guide_id: int):
     """Take a guide off the roster or back on."""
-    require_staff()
+    require_staff_or_404()
     if not forms.ActiveForm().validate_on_submit():
         abort(400)
     try:

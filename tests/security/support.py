@@ -229,8 +229,13 @@ def build_directory(office: Any, site_a: Any, site_b: Any) -> dict[str, Any]:
         directory.today_local(),
         "安全测试借用",
     )
+    from portal.guides.models import Guide
+
+    guide = Guide(member_id=site_a.member_id, site_id=site_a.id, name="安全测试讲解员")
+    db.session.add(guide)
     db.session.commit()
     return {
+        "guide_a": guide.id,
         "loan_a": loan.id,
         "change_a": change.id,
         "warning_a": warning.id,

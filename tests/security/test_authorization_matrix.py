@@ -196,6 +196,10 @@ RULES: dict[str, str | list[V]] = {
     # teacher sharing: member staff borrow, the owning member decides; a teacher's lectures
     # for its member and the office (the loan: member A's teacher, asked for by member B)
     "sharing.index": "member_or_office",
+    # the guide corps: member A's roster and its guide's record; the office keeps every roster
+    "guides.index": "member_or_office",
+    "guides.guide": [V("member_owned", guide_id="guide_a")],
+    "guides.active": [V("member_owned", guide_id="guide_a")],
     "sharing.decide": [V("member_owned", loan_id="loan_a")],
     "sharing.lectures": [V("member_owned", teacher_id="teacher_a")],
     # catalogue: public browsing
@@ -721,6 +725,9 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "loan-purpose": "越权",
     },
     "sharing.decide": lambda w: {"decide-approve": "1", "decide-reason": "越权"},
+    "guides.index": lambda w: {"name": "越权讲解员", "grade": "trainee"},
+    "guides.guide": lambda w: {"kind": "reward", "on": w["start_a"].isoformat(), "note": "越权"},
+    "guides.active": lambda w: {"active": "0"},
     "catalog.teacher_unavailable": lambda w: {
         "off-starts_on": (w["start_a"] + timedelta(days=60)).isoformat(),
         "off-ends_on": (w["start_a"] + timedelta(days=61)).isoformat(),
