@@ -5,12 +5,15 @@
 * a rectification notice (整改通知) to 松山战役遗址 with its deadline three weeks on;
 * a supervision visit to 和顺图书馆 and 艾思奇故居 a week ago, with an open finding;
 * teacher sharing: 腾冲干部学院 asks to borrow the party school's 杨丽 (pending), and a
-  loan of 松山基地's teacher to the party school already confirmed.
+  loan of 松山基地's teacher to the party school already confirmed;
+* the guide corps: three guides on the party school's roster with training, a certificate,
+  a promotion, a reward and a penalty, one of them named for the party school's next
+  confirmed group.
 """
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -19,7 +22,10 @@ from portal.catalog.models import SiteAssessment, TeachingSite
 from portal.directory import assessment, services, supervision
 from portal.directory.models import SiteProposal, SiteWarning, SupervisionVisit
 from portal.extensions import db
+from portal.guides.models import Guide, GuideEntry
 from portal.members.models import Member
+from portal.scheduling.models import Reservation
+from portal.timeutil import LOCAL_TZ
 
 PROPOSED_SITE = "由旺镇木榔村乡村振兴示范点"
 VISIT_TITLE = "和顺片区现场教学点调研督查"
@@ -41,7 +47,77 @@ def load_demo_directory() -> None:
     _warning(office)
     _visit(office)
     _loans()
+    _guides(staff_of("party_school"))
     db.session.commit()
+
+
+def staff_of(member_key: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == f"{member_key}_staff"))
+
+
+# (name, phone, grade, [(kind, days ago, note, promoted to)])
+GUIDES = [
+    (
+        "李红梅",
+        "13887510001",
+        "senior",
+        [
+            ("training", 400, "全省红色讲解员培训班结业", ""),
+            ("certificate", 300, "高级讲解员资格证书", ""),
+            ("promotion", 200, "", "senior"),
+            ("reward", 60, "环线讲解比赛一等奖", ""),
+        ],
+    ),
+    (
+        "杨志军",
+        "13887510002",
+        "junior",
+        [
+            ("training", 120, "新进讲解员岗前培训", ""),
+            ("penalty", 20, "讲解超时且未按路线引导，通报提醒", ""),
+        ],
+    ),
+    ("段晓雯", "13887510003", "trainee", []),
+]
+
+
+def _guides(staff: User | None) -> None:
+    if staff is None or staff.member_id is None:
+        return
+    if db.session.scalar(select(Guide.id).where(Guide.member_id == staff.member_id).limit(1)):
+        return
+    today = datetime.now(LOCAL_TZ).date()
+    made = []
+    for name, phone, grade, entries in GUIDES:
+        guide = Guide(member_id=staff.member_id, name=name, phone=phone, grade=grade)
+        db.session.add(guide)
+        for kind, ago, note, promoted in entries:
+            guide.entries.append(
+                GuideEntry(
+                    kind=kind,
+                    on=today - timedelta(days=ago),
+                    note=note,
+                    grade=promoted,
+                    created_by_id=staff.id,
+                )
+            )
+        made.append(guide)
+    db.session.flush()
+    # The next confirmed group at the party school's sites without a guide takes 李红梅.
+    reservation = db.session.scalar(
+        select(Reservation)
+        .join(Reservation.site)
+        .where(
+            TeachingSite.member_id == staff.member_id,
+            Reservation.status == "confirmed",
+            Reservation.starts_at >= datetime.now(LOCAL_TZ),
+            Reservation.guide_id.is_(None),
+        )
+        .order_by(Reservation.starts_at, Reservation.id)
+        .limit(1)
+    )
+    if reservation is not None:
+        reservation.guide_id, reservation.guide_name = made[0].id, made[0].name
 
 
 def _proposal(staff: User | None) -> None:

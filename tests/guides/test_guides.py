@@ -209,3 +209,14 @@ def test_pages_roster_record_and_naming_from_the_inbox(overlapping, client):
     login(client, "tengchong_college_staff")
     assert client.get(url).status_code == 404
     assert client.post(url, data={"kind": "reward", "on": "2026-09-01"}).status_code == 404
+
+
+def test_the_demo_has_guides_with_records_and_one_named(app):
+    from portal.demo import load_demo
+
+    load_demo(season=["trainees", "directory"])
+    load_demo(season=["directory"])  # idempotent
+    guides = db.session.scalars(select(Guide).order_by(Guide.id)).all()
+    assert len(guides) == 3 and any(g.entries for g in guides)
+    named = db.session.scalars(select(Reservation).where(Reservation.guide_id.is_not(None))).all()
+    assert len(named) == 1 and named[0].guide_name == guides[0].name
