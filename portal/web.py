@@ -116,6 +116,7 @@ def core_nav_items(user) -> list[NavItem]:
     if user.is_authenticated and (user.is_office or user.is_member_user):
         catalogue.append(NavItem(_("目录管理与督查"), url_for("directory.index")))
         catalogue.append(NavItem(_("师资共享"), url_for("sharing.index")))
+        catalogue.append(NavItem(_("讲解员队伍"), url_for("guides.index")))
         catalogue.append(NavItem(_("教学评估"), url_for("evaluations.overview")))
     if user.is_authenticated and (user.is_office or user.role == "organizer"):
         catalogue.append(NavItem(_("学员培训档案"), url_for("records.people")))
