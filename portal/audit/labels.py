@@ -90,6 +90,8 @@ ACTION_LABELS: dict[str, Any] = {
     "directory.fixed": _l("确认整改完成"),
     "directory.suspend": _l("暂停教学点"),
     "directory.reinstate": _l("恢复启用教学点"),
+    "directory.trust": _l("信任成员单位的插件同步（新教学点直接入录）"),
+    "directory.distrust": _l("取消信任成员单位的插件同步"),
     "directory.exit": _l("教学点退出目录"),
     "directory.finding": _l("记录督查发现的问题"),
     # teacher sharing

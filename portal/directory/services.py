@@ -29,6 +29,7 @@ from portal.directory.models import (
 )
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.members.models import Member
 from portal.notifications.services import member_staff, notify
 from portal.scheduling.models import HOLDING, Booking, Reservation
 from portal.scheduling.settings import setting
@@ -537,3 +538,26 @@ def below_threshold(year: int) -> list[tuple[TeachingSite, float]]:
         .order_by(SiteAssessment.score)
     ).all()
     return [(site, score) for site, score in rows]
+
+
+def set_trusted(member_id: int, actor: Any, trusted: bool) -> Member:
+    """The office marks a member as trusted (its plugin's new sites enter admitted) or not.
+    Commits."""
+    require_office(actor)
+    member = db.session.get(Member, member_id)
+    if member is None:
+        raise NotFound(_("没有找到该成员单位。"))
+    if member.trusted != trusted:
+        member.trusted = trusted
+        record(
+            actor,
+            "directory.trust" if trusted else "directory.distrust",
+            member.short_name,
+            member=member.id,
+        )
+        db.session.commit()
+    return member
+
+
+def members_for_trust() -> list[Member]:
+    return list(db.session.scalars(select(Member).order_by(Member.id)))

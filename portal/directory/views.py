@@ -100,7 +100,29 @@ def index():
         year=today.year,
         to_warn=services.below_threshold(today.year) if current_user.is_office else [],
         threshold=setting("directory_warning_threshold"),
+        members=services.members_for_trust() if current_user.is_office else [],
+        trust_form=forms.NoteForm() if current_user.is_office else None,
     )
+
+
+@bp.post("/members/<int(max=2147483647):member_id>/trusted")
+@login_required
+def trust(member_id: int):
+    """The office trusts a member's plugin (its new sites enter admitted) or not."""
+    require_office()
+    if not forms.NoteForm().validate_on_submit():
+        abort(400)
+    try:
+        member = services.set_trusted(member_id, current_user, request.form.get("trusted") == "1")
+    except NotFound:
+        abort(404)
+    flash(
+        _("已信任%(name)s：插件同步的新教学点直接入录。", name=member.short_name)
+        if member.trusted
+        else _("%(name)s插件同步的新教学点须经审核入录。", name=member.short_name),
+        "success",
+    )
+    return redirect(url_for("directory.index") + "#trusted")
 
 
 @bp.get("/sites/<int:site_id>")

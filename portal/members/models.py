@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -31,6 +31,9 @@ class Member(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     # Its colour on maps ("#rrggbb"); empty: one of the maps' palette.
     colour: Mapped[str] = mapped_column(String(7), default="", server_default="")
+    # The office trusts this member's plugin: its new sites enter the directory admitted
+    # (otherwise a site a plugin adds after its first sync enters as proposed, for review).
+    trusted: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -152,6 +152,10 @@ def _upsert(
     Sites, teachers and courses get a history entry for what sync did to them.
     """
     rows = {r.key: r for r in db.session.scalars(select(model).where(model.plugin == plugin))}
+    # A site a plugin adds after its first sync enters the directory for the office's
+    # review, unless the office trusts the member (docs/directory.md).
+    state = db.session.get(PluginState, plugin)
+    review_new_sites = not member.trusted and state is not None and state.last_synced_at is not None
     tracked = model in catalog_services.ITEM_TYPE
     by_key = {}
     # The history names the member whose plugin changed the item: "松山基地（插件同步）".
@@ -171,6 +175,8 @@ def _upsert(
             db.session.add(row)
             report.created += 1
             log(row, "create", {})
+            if model is TeachingSite and review_new_sites:
+                _propose_synced_site(row)
         elif row.edited_locally:
             report.kept_local += 1
         else:
@@ -201,6 +207,14 @@ def _upsert(
             report.retired += 1
             log(row, "retire", {}, "插件不再提供此项")
     return by_key
+
+
+def _propose_synced_site(site: TeachingSite) -> None:
+    """A plugin's new site waits for the office's review like a member's proposal."""
+    from portal.directory.models import SiteProposal
+
+    site.admission = "proposed"
+    db.session.add(SiteProposal(site=site, materials="插件同步新增的教学点"))
 
 
 def _sync_courses(

@@ -5,6 +5,7 @@ two staff name the same guide at once."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -220,3 +221,51 @@ def test_the_demo_has_guides_with_records_and_one_named(app):
     assert len(guides) == 3 and any(g.entries for g in guides)
     named = db.session.scalars(select(Reservation).where(Reservation.guide_id.is_not(None))).all()
     assert len(named) == 1 and named[0].guide_name == guides[0].name
+
+
+def test_a_plugins_later_site_is_proposed_unless_its_member_is_trusted(demo, client):
+    """After a plugin's first sync, a site it adds enters as proposed (with a proposal for the
+    office's review queue); once the office trusts the member, new sites enter admitted."""
+    from portal.catalog.models import TeachingSite
+    from portal.directory.models import SiteProposal
+    from portal.directory.services import pending_proposals
+    from portal.members import services as members
+    from portal.members.models import Member
+    from portal.specs import SiteSpec
+
+    member = db.session.scalar(select(Member).order_by(Member.id))
+    original = members._ask
+    extra: list[SiteSpec] = []
+
+    def ask(hook, name, kind):
+        specs = original(hook, name, kind)
+        if hook == "portal_teaching_sites" and name == member.plugin and specs is not None:
+            return [*specs, *extra]
+        return specs
+
+    template = members._ask("portal_teaching_sites", member.plugin, SiteSpec)[0]
+    members._ask = ask
+    try:
+        extra.append(replace(template, key="new_one", name="新点一"))
+        members.sync_plugin(member.plugin)
+        db.session.commit()
+        first = db.session.scalar(select(TeachingSite).where(TeachingSite.key == "new_one"))
+        assert first.admission == "proposed" and not first.bookable
+        assert first.id in [p.site_id for p in pending_proposals()]
+        # The office trusts the member (through its page); the next new site is admitted.
+        login(client, "office")
+        answer = client.post(f"/directory/members/{member.id}/trusted", data={"trusted": "1"})
+        assert answer.status_code == 302
+        db.session.expire_all()
+        assert db.session.get(Member, member.id).trusted
+        extra.append(replace(template, key="new_two", name="新点二"))
+        members.sync_plugin(member.plugin)
+        db.session.commit()
+        second = db.session.scalar(select(TeachingSite).where(TeachingSite.key == "new_two"))
+        assert second.admission == "admitted"
+        assert (
+            db.session.scalar(select(SiteProposal).where(SiteProposal.site_id == second.id)) is None
+        )
+        assert "directory.trust" in ACTION_LABELS
+    finally:
+        members._ask = original

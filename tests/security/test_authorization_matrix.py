@@ -182,6 +182,7 @@ RULES: dict[str, str | list[V]] = {
     "directory.suspend": "office",
     "directory.exit_site": "office",
     "directory.reinstate": "office",
+    "directory.trust": [V("office", member_id="member_a")],
     "directory.assess": "office",
     "directory.criteria": "office",
     "directory.visits": "member_or_office",
