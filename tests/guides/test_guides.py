@@ -269,3 +269,19 @@ def test_a_plugins_later_site_is_proposed_unless_its_member_is_trusted(demo, cli
         assert "directory.trust" in ACTION_LABELS
     finally:
         members._ask = original
+
+
+def test_moving_a_booking_clears_its_roster_guide(overlapping):
+    """The guide was checked free at the old time only: after a move it is named again."""
+    from datetime import timedelta
+
+    from portal.scheduling.booking import move_booking
+
+    guide, first, _second, _later = overlapping
+    staff = user("yangshanzhou_college_staff")
+    services.assign_guide(first.id, staff, guide.id)
+    booking = db.session.get(Reservation, first.id).booking
+    move_booking(booking, booking.start_date + timedelta(days=1), user("organizer"))
+    db.session.expire_all()
+    moved = db.session.get(Reservation, first.id)
+    assert moved.guide_id is None and moved.guide_name == ""
