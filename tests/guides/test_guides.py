@@ -285,3 +285,51 @@ def test_moving_a_booking_clears_its_roster_guide(overlapping):
     db.session.expire_all()
     moved = db.session.get(Reservation, first.id)
     assert moved.guide_id is None and moved.guide_name == ""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "x" * 100_000, "grade": "junior"},
+        {"name": "a\x00b", "phone": "\x00", "grade": "junior"},
+        {"name": "周七", "site": "99999999999", "member": "-1", "grade": "senior"},
+        {"name": "<script>alert(1)</script>", "site": "abc", "grade": "trainee"},
+    ],
+)
+def test_hostile_roster_input_is_refused_or_kept_escaped(demo, client, data):
+    login(client, "office")
+    before = db.session.scalar(select(db.func.count(Guide.id)))
+    answer = client.post("/guides/", data=data)
+    assert answer.status_code in (302, 400)
+    body = answer.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    if answer.status_code == 400:
+        assert db.session.scalar(select(db.func.count(Guide.id))) == before
+    # The office must name the member: none chosen is refused in Chinese.
+    if answer.status_code == 400 and "member" not in data:
+        assert "请" in body or "最多" in body
+
+
+def test_the_office_adds_a_guide_to_a_members_roster_only_with_its_sites(demo, client):
+    from tests.scheduling.helpers import site
+
+    login(client, "office")
+    member_id = site("spirit_base").member_id
+    other_site = site("main_hall").id
+    answer = client.post(
+        "/guides/",
+        data={"name": "钱八", "member": str(member_id), "site": str(other_site), "grade": "junior"},
+    )
+    assert answer.status_code == 400 and "本单位的教学点" in answer.get_data(as_text=True)
+    answer = client.post(
+        "/guides/",
+        data={
+            "name": "钱八",
+            "member": str(member_id),
+            "site": str(site("spirit_base").id),
+            "grade": "junior",
+        },
+    )
+    assert answer.status_code == 302
+    guide = db.session.scalar(select(Guide).where(Guide.name == "钱八"))
+    assert guide.member_id == member_id and guide.site_id == site("spirit_base").id
