@@ -26,3 +26,9 @@ def test_member_staff_keep_their_guides_on_a_phone(phone_page: Page, base_url: s
     save_screenshot(page, "guides-guide")
     page.goto(f"{base_url}/inbox/guides")
     assert_no_horizontal_scroll(page)
+    # The inbox's guide chooser (roster or a typed name) fits the card too.
+    page.goto(f"{base_url}/inbox?status=confirmed")
+    chooser = page.locator("details:visible").first
+    chooser.locator("summary").click()
+    expect(chooser.locator("select[name=guide_id]")).to_be_visible()
+    assert_no_horizontal_scroll(page)
