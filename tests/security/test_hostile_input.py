@@ -63,6 +63,7 @@ BIG_ID = 10**30
 EXTRA_FIELDS: dict[str, Any] = {
     "auth.api_tokens": {"name": "x"},
     "attendance.me_code": {"code": "123456"},
+    "directory.trust": {"note": "x"},
     "bookings.new": {
         "checked_template": "1",
         "squads-0": "1",
