@@ -9,8 +9,9 @@ import subprocess
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from portal.audit.labels import action_label
 from portal.audit.models import AuditEntry
 from portal.auth import services as auth_services
 from portal.demo import load_demo
@@ -178,6 +179,14 @@ def test_sending_reaches_the_units_organizers(feedback_demo, client):
     assert email is not None and "获发结业证书 1 人" in email.body
     sends = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "feedback.send"))
     assert len(list(sends)) == 11
+    assert action_label("feedback.send") == "发送培训情况书面反馈"
+    # One unit's report alone: only its organizers hear of it.
+    before = db.session.scalar(select(func.count()).select_from(Message))
+    client.post(url(klass, "/send"), data={"unit": OTHER})
+    assert db.session.scalar(select(func.count()).select_from(Message)) == before
+    client.post(url(klass, "/send"), data={"unit": UNIT})
+    assert db.session.scalar(select(func.count()).select_from(Message)) == before + 1
+    assert client.post(url(klass, "/send"), data={"unit": "别的单位"}).status_code == 404
 
 
 def test_sending_waits_for_the_end_of_the_class(feedback_demo, client):
