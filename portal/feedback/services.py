@@ -141,8 +141,9 @@ class UnitReport:
         return self.evaluations.count >= self.min_answers
 
 
-def unit_report(training_class: TrainingClass, unit: str) -> UnitReport:
-    """The report on ``unit``'s trainees in the class (the caller checked the permission)."""
+def unit_reports(training_class: TrainingClass, units: list[str]) -> list[UnitReport]:
+    """The reports on ``units``' trainees in the class, in that order (the caller checked the
+    permission); the class's attendance, leave, certificates and evaluations are read once."""
     summaries = attendance_summary(training_class.id)
     withdrawn = withdrawals(training_class)
     certificates = {
@@ -158,18 +159,19 @@ def unit_report(training_class: TrainingClass, unit: str) -> UnitReport:
         )
     ):
         leave_counts[entry_id][status] += 1
-    lines = []
+    lines: dict[str, list[TraineeLine]] = {unit: [] for unit in units}
     for entry in db.session.scalars(
         select(RosterEntry)
         .where(RosterEntry.class_id == training_class.id)
         .order_by(RosterEntry.name, RosterEntry.id)
     ):
-        if unit_of(entry, training_class) != unit:
+        unit = unit_of(entry, training_class)
+        if unit not in lines:
             continue
         summary = summaries.get(entry.id)
         ok, why = eligible(entry, summary)
         counts = leave_counts.get(entry.id, {})
-        lines.append(
+        lines[unit].append(
             TraineeLine(
                 entry=entry,
                 attendance=summary,
@@ -182,25 +184,40 @@ def unit_report(training_class: TrainingClass, unit: str) -> UnitReport:
                 certificate=certificates.get(entry.id),
             )
         )
-    totals = {
+    ended = class_ended(training_class)
+    evaluations = class_summary(training_class)
+    min_answers = setting("evaluation_min_answers")
+    return [
+        UnitReport(
+            training_class=training_class,
+            unit=unit,
+            lines=lines[unit],
+            ended=ended,
+            evaluations=evaluations,
+            min_answers=min_answers,
+            totals=totals_of(lines[unit]),
+        )
+        for unit in units
+    ]
+
+
+def totals_of(lines: list[TraineeLine]) -> dict[str, int]:
+    attended = [line.attendance for line in lines if line.attendance]
+    return {
         "trainees": len(lines),
-        "hours": sum(line.attendance.hours_attended for line in lines if line.attendance),
-        "leave": sum(line.attendance.leave for line in lines if line.attendance),
-        "absent": sum(line.attendance.absent for line in lines if line.attendance),
-        "withdrawn": sum(1 for line in lines if line.attendance and line.attendance.withdrawn),
+        "hours": sum(a.hours_attended for a in attended),
+        "leave": sum(a.leave for a in attended),
+        "absent": sum(a.absent for a in attended),
+        "withdrawn": sum(1 for a in attended if a.withdrawn),
         "certificates": sum(
             1 for line in lines if line.certificate and line.certificate.status == "issued"
         ),
     }
-    return UnitReport(
-        training_class=training_class,
-        unit=unit,
-        lines=lines,
-        ended=class_ended(training_class),
-        evaluations=class_summary(training_class),
-        min_answers=setting("evaluation_min_answers"),
-        totals=totals,
-    )
+
+
+def unit_report(training_class: TrainingClass, unit: str) -> UnitReport:
+    """The report on ``unit``'s trainees in the class (the caller checked the permission)."""
+    return unit_reports(training_class, [unit])[0]
 
 
 # ---------------------------------------------------------------- exports
@@ -363,12 +380,11 @@ def send(training_class: TrainingClass, units: list[str], actor: Any) -> dict[st
     if not class_ended(training_class):
         raise ServiceError(_("培训班结束后才能发送书面反馈。"))
     known = set(class_units(training_class))
+    if any(unit not in known for unit in units):
+        raise NotFound(_("该培训班没有这个单位的学员。"))
     sent: dict[str, int] = {}
-    for unit in units:
-        if unit not in known:
-            raise NotFound(_("该培训班没有这个单位的学员。"))
-        report = unit_report(training_class, unit)
-        t = report.totals
+    for report in unit_reports(training_class, units):
+        unit, t = report.unit, report.totals
         body = _(
             "“%(cls)s”（%(a)s 至 %(b)s）已结束。贵单位参训学员 %(n)s 人，共获得 %(h)s 学时；"
             "请假 %(l)s 个半天，旷课 %(x)s 个半天，退学 %(w)s 人，获发结业证书 %(c)s 人。"

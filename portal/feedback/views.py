@@ -61,7 +61,7 @@ def download_name(report: services.UnitReport, ext: str) -> str:
 def index(class_id: int):
     """The class's units, each with its report; sending for the organizer and the office."""
     training_class, units = readable(class_id)
-    reports = [services.unit_report(training_class, unit) for unit in units]
+    reports = services.unit_reports(training_class, units)
     contacts = {unit: services.unit_contacts(unit) for unit in units}
     return render_template(
         "feedback/index.html",
