@@ -206,3 +206,20 @@ def test_the_completion_page_links_to_the_feedback(feedback_demo, client):
     login(client, "organizer")
     page = client.get(f"/certificates/classes/{klass.id}").get_data(as_text=True)
     assert f"/feedback/classes/{klass.id}" in page
+
+
+@pytest.mark.parametrize(
+    "value", ["x" * 100_000, "某县\x00发展改革局", "<script>alert(1)</script>", "' OR 1=1 --"]
+)
+def test_hostile_units_are_refused_in_chinese(feedback_demo, client, value):
+    klass = finished_class()
+    login(client, "organizer")
+    before = db.session.scalar(select(func.count()).select_from(Message))
+    for response in (
+        client.post(url(klass, "/send"), data={"unit": value}),
+        client.get(url(klass, "/report"), query_string={"unit": value}),
+        client.get(url(klass, "/report.xlsx"), query_string={"unit": value}),
+    ):
+        assert response.status_code in (400, 404)
+        assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Message)) == before
