@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.feedback import services
 from portal.feedback.forms import SendForm
 from portal.scheduling.calendar_views import font_missing
+from portal.trainees.access import is_class_manager
 
 log = logging.getLogger(__name__)
 bp = Blueprint("feedback", __name__, template_folder="templates", url_prefix="/feedback")
@@ -69,6 +70,7 @@ def index(class_id: int):
         reports=reports,
         contacts=contacts,
         can_send=services.can_send(training_class, current_user),
+        manager=is_class_manager(training_class, current_user),
         ended=reports[0].ended if reports else False,
         form=SendForm(),
     )
