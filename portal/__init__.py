@@ -91,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.evaluations.views import bp as evaluations_bp
     from portal.events import award_views as _award_views  # noqa: F401  (adds routes to events_bp)
     from portal.events.views import bp as events_bp
+    from portal.feedback.views import bp as feedback_bp
     from portal.guides.views import bp as guides_bp
     from portal.home.views import bp as home_bp
     from portal.meetings.views import bp as meetings_bp
@@ -127,6 +128,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         evaluations_bp,
         certificates_bp,
         records_bp,
+        feedback_bp,
         planner_bp,
         reports_bp,
         dashboard_bp,

@@ -28,6 +28,7 @@ AREAS: dict[str, Any] = {
     "elective": _l("选学"),
     "evaluation": _l("教学评估"),
     "certificate": _l("结业证书"),
+    "feedback": _l("书面反馈"),
     "attendance": _l("考勤"),
     "plan": _l("培训计划"),
     "directory": _l("教学点目录管理"),
@@ -67,6 +68,7 @@ ACTION_LABELS: dict[str, Any] = {
     "certificate.withhold": _l("暂缓发放结业证书"),
     "certificate.release": _l("恢复结业证书"),
     "certificate.revoke": _l("撤销结业证书"),
+    "feedback.send": _l("发送培训情况书面反馈"),
     # season planner
     "planner.season": _l("开启调训季"),
     "planner.season_status": _l("结束或重新开放调训季征集"),

@@ -454,6 +454,13 @@ RULES: dict[str, str | list[V]] = {
     "records.person": "roster_or_manager",
     "records.person_xlsx": "roster_or_manager",
     "records.person_pdf": "roster_or_manager",
+    # written feedback to units: class A's organizer (and supervisors) and the office read
+    # every unit's report and send them; a unit's organizer only its own (test_feedback.py)
+    "feedback.index": "owner",
+    "feedback.report": "owner",
+    "feedback.report_pdf": "owner",
+    "feedback.report_xlsx": "owner",
+    "feedback.send": "owner",
     "certificates.verify": [
         V("public", serial="certificate_serial_a"),
         V("not_found", serial="HX2026-FORGE-D2345"),
@@ -803,6 +810,7 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "evaluations.answer": lambda w: {"comment": "越权评价"},
     "evaluations.criteria": lambda w: {"course": "越权指标", "teacher": "越权", "site": "越权"},
     "certificates.decide": lambda w: {"action": "revoke", "reason": "越权撤销"},
+    "feedback.send": lambda w: {"unit": ""},
     "trainees.run_new": lambda w: {
         "title": "越权班次",
         "template_id": str(w["template"]),
