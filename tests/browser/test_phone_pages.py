@@ -35,7 +35,8 @@ ROUTE = "滇西抗战精神三日环线"
 def test_organizer_on_a_phone_reads_an_itinerary_and_the_messages(phone_page: Page, base_url: str):
     page = phone_page
     login(page, base_url, "organizer")
-    expect(page).to_have_url(base_url + "/")
+    expect(page).to_have_url(base_url + "/dashboard")
+    assert_no_horizontal_scroll(page)
 
     open_menu(page, "环线线路")
     expect(page.get_by_role("heading", level=1)).to_have_text("环线线路")
