@@ -149,6 +149,7 @@ def test_member_staff_on_a_phone_answer_a_meeting_and_register_for_an_event(
     save_screenshot(page, "phone-event")
     open_menu(page, "联动活动")
     page.get_by_role("link", name="活动日历", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("联动活动日历")
     assert_no_horizontal_scroll(page)
     check_accessibility(page)
     assert_no_console_errors(page)
