@@ -137,10 +137,13 @@ def core_nav_items(user) -> list[NavItem]:
     if user.is_authenticated and (user.is_office or user.is_member_user):
         items.append(NavItem(_("预约待办"), url_for("bookings.inbox")))
         items.append(NavItem(_("联席会议"), url_for("meetings.index")))
-    if user.is_authenticated and (user.role == "organizer" or user.is_member_user):
-        items.append(NavItem(_("考勤"), url_for("attendance.classes")))
+    attendance = NavItem(_("考勤"), url_for("attendance.classes"))
+    if user.is_authenticated and user.role == "organizer":
+        items.append(attendance)
     if user.is_authenticated and user.is_member_user:
-        items.append(NavItem(_("统计报表"), url_for("reports.index")))
+        # In 目录 like 开放班次: a member's staff bar is full (one line at 1280 px).
+        catalogue.append(attendance)
+        catalogue.append(NavItem(_("统计报表"), url_for("reports.index")))
     if user.is_authenticated and user.is_office:
         items.append(
             NavItem(

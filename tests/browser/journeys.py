@@ -64,6 +64,10 @@ def weekday_label(day: date) -> str:
 
 
 def assert_no_horizontal_scroll(page: Page) -> None:
+    """The page fits the phone's width. After a click that navigates, the caller first waits
+    for the new page (its heading): measuring in between reads a document that is going away.
+    """
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE_WIDTH + 1, f"{page.url} scrolls sideways: scrollWidth {width}"
 

@@ -31,8 +31,8 @@ ROLE_ACCOUNTS = {
 def test_each_role_logs_in_sees_who_they_are_and_logs_out(page: Page, base_url: str, username):
     display_name, role_label, member = ROLE_ACCOUNTS[username]
     login(page, base_url, username)
-    # A trainee lands on their own page (我的), everyone else on the home page.
-    expect(page).to_have_url(base_url + ("/me" if username == "trainee" else "/"))
+    # A trainee lands on their own page (我的), everyone else on their dashboard (工作台).
+    expect(page).to_have_url(base_url + ("/me" if username == "trainee" else "/dashboard"))
     expect(page.get_by_role("alert").filter(has_text=f"欢迎，{display_name}")).to_be_visible()
     whoami = page.get_by_test_id("whoami")
     expect(whoami).to_contain_text(display_name)

@@ -107,9 +107,10 @@ def test_anyone_searches_sites_and_browses_teachers_and_courses(page: Page, base
     assert_no_console_errors(page)
 
 
-def test_member_staff_adds_a_site_then_suspends_it(page: Page, base_url: str):
+def test_member_staff_adds_a_site_then_suspends_it(new_page, base_url: str):
     name = unique("和顺侨乡文化馆")
     reason = unique("展厅维修，暂停接待")
+    page = new_page()
     login(page, base_url, "tengchong_college_staff")
     open_menu(page, "教学点")
     page.get_by_role("link", name="新建教学点", exact=True).click()
@@ -152,8 +153,31 @@ def test_member_staff_adds_a_site_then_suspends_it(page: Page, base_url: str):
     page.get_by_label("开放时间", exact=True).fill("09:00")
     page.get_by_label("关闭时间", exact=True).fill("17:00")
     page.get_by_role("button", name="保存", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/sites/\d+$"))
+    # A site member staff create is proposed: it lands on its directory page, to be submitted.
+    expect(page).to_have_url(re.compile(r"/directory/sites/\d+$"))
     expect(flash(page, f"已新建教学点：{name}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    expect(page.get_by_test_id("admission")).to_have_text("待审核")
+    site_path = re.sub(r"^.*/directory", "", page.url)  # /sites/<id>
+    check_accessibility(page)
+    page.get_by_label("申报材料", exact=True).fill("侨乡历史展陈，可开设华侨文化现场教学。")
+    page.get_by_label("安全说明", exact=True).fill("消防设施齐全，门前可停大巴两辆。")
+    page.get_by_role("button", name="提交环线办审核", exact=True).click()
+    expect(flash(page, "已提交环线办审核。")).to_be_visible()
+
+    # The office admits it from its review list.
+    office = new_page()
+    login(office, base_url, "office")
+    open_menu(office, "目录管理与督查")
+    office.get_by_role("link", name="入录与变更审核", exact=True).click()
+    office.get_by_role("link", name=name, exact=True).click()
+    expect(office.get_by_role("heading", level=1)).to_have_text(name)
+    office.get_by_role("button", name="审核通过，入录目录", exact=True).click()
+    expect(flash(office, "已入录目录。")).to_be_visible()
+    assert_no_console_errors(office)
+
+    # Admitted, its catalogue page shows what the member typed.
+    page.goto(base_url + site_path)
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     expect(page.get_by_text("腾冲干部学院 · 乡村振兴 · 启用")).to_be_visible()
     facts = {
@@ -202,7 +226,8 @@ def test_member_staff_adds_a_site_then_suspends_it(page: Page, base_url: str):
 
 
 def add_site(page: Page, base_url: str, name: str, note: str) -> bool:
-    """As tengchong_college_staff: 新建教学点, open 周二 to 周日, with a note; lands on its page.
+    """As tengchong_college_staff: 新建教学点, open 周二 to 周日, with a note; ends on its
+    catalogue page (the site is proposed, under review).
 
     Returns whether the form offered a field for the note.
     """
@@ -221,6 +246,10 @@ def add_site(page: Page, base_url: str, name: str, note: str) -> bool:
         note_field.fill(note)
     page.get_by_role("button", name="保存", exact=True).click()
     expect(flash(page, f"已新建教学点：{name}")).to_be_visible()
+    # Proposed, it lands on its directory page; its catalogue page is one link away.
+    page.get_by_role("link", name="目录页面与照片", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/sites/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
     return offered
 
 

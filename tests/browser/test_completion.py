@@ -24,6 +24,7 @@ def test_trainee_evaluates_a_stop_and_verifies_a_certificate_on_a_phone(new_page
     phone.get_by_role("link", name=FINISHED_CLASS).first.click()
     expect(phone.get_by_role("heading", level=1)).to_have_text(FINISHED_CLASS)
     phone.get_by_role("link", name="教学评估").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("教学评估")
     assert_no_horizontal_scroll(phone)
     phone.get_by_role("link", name="去评价").first.click()
     form = phone.get_by_test_id("evaluation-form")

@@ -36,6 +36,7 @@ def test_office_reviews_and_reads_the_yearly_directory_on_a_phone(phone_page: Pa
     expect(page.get_by_role("link", name=PROPOSED)).to_be_visible()
     assert_no_horizontal_scroll(page)
     page.get_by_role("link", name=PROPOSED).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(PROPOSED)
     assert_no_horizontal_scroll(page)
     page.goto(f"{base_url}/directory/")
     assert_no_horizontal_scroll(page)
@@ -48,4 +49,5 @@ def test_office_reviews_and_reads_the_yearly_directory_on_a_phone(phone_page: Pa
     assert_no_horizontal_scroll(page)
     page.goto(f"{base_url}/directory/visits")
     page.get_by_role("link", name="和顺片区现场教学点调研督查").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("和顺片区现场教学点调研督查")
     assert_no_horizontal_scroll(page)

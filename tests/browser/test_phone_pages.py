@@ -35,7 +35,8 @@ ROUTE = "滇西抗战精神三日环线"
 def test_organizer_on_a_phone_reads_an_itinerary_and_the_messages(phone_page: Page, base_url: str):
     page = phone_page
     login(page, base_url, "organizer")
-    expect(page).to_have_url(base_url + "/")
+    expect(page).to_have_url(base_url + "/dashboard")
+    assert_no_horizontal_scroll(page)
 
     open_menu(page, "环线线路")
     expect(page.get_by_role("heading", level=1)).to_have_text("环线线路")
@@ -148,6 +149,7 @@ def test_member_staff_on_a_phone_answer_a_meeting_and_register_for_an_event(
     save_screenshot(page, "phone-event")
     open_menu(page, "联动活动")
     page.get_by_role("link", name="活动日历", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("联动活动日历")
     assert_no_horizontal_scroll(page)
     check_accessibility(page)
     assert_no_console_errors(page)

@@ -192,6 +192,7 @@ def test_every_page_of_the_area_fits_a_phone(new_page, base_url: str):
     office.goto(base_url + "/runs/manage")
     assert_no_horizontal_scroll(office)
     office.get_by_role("link", name=DEMO_RUN).click()
+    expect(office.get_by_role("heading", level=1)).to_contain_text(DEMO_RUN)
     assert_no_horizontal_scroll(office)
     office.goto(base_url + "/runs/new")
     assert_no_horizontal_scroll(office)
