@@ -190,3 +190,54 @@ def classes_xlsx(classes, with_organizer: bool) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def survey_xlsx(summary) -> bytes:
+    """A needs survey's summary (by topic, format, month, rank) and every unit's answer."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("按专题")
+    survey = summary.survey
+    ws.append([safe_cell(survey.title), safe_cell(survey.status_label)])
+    for title, rows in (
+        (None, summary.topics),
+        (_("按方式"), summary.formats),
+        (_("按月份"), summary.months),
+    ):
+        if title is not None:
+            ws = wb.create_sheet(str(title))
+        _header(ws, [_("选项"), _("单位数"), _("涉及干部人数"), _("单位")])
+        for t in rows:
+            ws.append([safe_cell(t.label), t.units, t.cadres, safe_cell("、".join(t.unit_names))])
+        ws.column_dimensions["A"].width = 28
+        ws.column_dimensions["D"].width = 60
+    ws = wb.create_sheet(_("按职级"))
+    _header(ws, [_("职级"), _("单位数"), _("干部人数")])
+    for t in summary.ranks:
+        ws.append([safe_cell(t.label), t.units, t.cadres])
+    ws = wb.create_sheet(_("各单位填报"))
+    _header(
+        ws,
+        [
+            _("单位"),
+            _("培训专题"),
+            _("培训方式"),
+            _("月份"),
+            *(safe_cell(rank) for rank in survey.ranks),
+            _("其他需求"),
+        ],
+    )
+    for answer in summary.answers:
+        ws.append(
+            [
+                safe_cell(answer.unit),
+                safe_cell("、".join(answer.topics)),
+                safe_cell("、".join(answer.formats)),
+                safe_cell("、".join(str(m) for m in answer.months)),
+                *(answer.cadres.get(rank, 0) for rank in survey.ranks),
+                safe_cell(answer.note),
+            ]
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -318,3 +318,7 @@ def plan():
         rows=plans.progress(year, today),
         today=today,
     ), status
+
+
+# The pages of plan review and needs surveys live on this blueprint too.
+from portal.reports import review_views  # noqa: E402, F401
