@@ -242,3 +242,21 @@ def test_the_plan_pages(demo, client):
     done = client.post(f"/reports/classes/{klass.id}/plan/decide", data={"d-approve": "1"})
     assert done.status_code == 302
     assert review.plan_approved(klass)
+
+
+def test_the_demo_has_plans_under_review_and_a_survey_with_answers(demo, client):
+    from portal.demo import load_demo
+    from portal.reports.models import ClassPlan, NeedsSurvey
+
+    load_demo(season=["trainees", "attendance", "reports"])
+    load_demo(season=["trainees", "attendance", "reports"])  # idempotent
+    statuses = sorted(db.session.scalars(select(ClassPlan.status)))
+    assert statuses == ["approved", "submitted"]
+    (found,) = db.session.scalars(select(NeedsSurvey)).all()
+    assert len(found.answers) == 2
+    login(client, "office")
+    listing = client.get("/reports/plan-reviews").get_data(as_text=True)
+    assert "须安排环线教学" in listing and "已通过" in listing
+    assert "已有 2 个单位填报" in client.get(f"/reports/surveys/{found.id}").get_data(as_text=True)
+    login(client, "organizer")
+    assert found.title in client.get("/reports/surveys").get_data(as_text=True)
