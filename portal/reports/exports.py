@@ -26,6 +26,7 @@ from portal.reports.services import (
     site_occupancy,
     trainees_per_month,
 )
+from portal.scheduling.class_list import state_label
 from portal.scheduling.models import ORIGINS
 
 __all__ = ["FontUnavailable", "report_docx", "report_pdf", "report_xlsx"]
@@ -181,7 +182,7 @@ def classes_xlsx(classes, with_organizer: bool) -> bytes:
             c.days,
             safe_cell(c.theme),
             _("是") if c.is_study_visit else _("否"),
-            _("已取消") if c.cancelled else _("正常"),
+            safe_cell(state_label(c)),
             safe_cell(bookings),
         ]
         if with_organizer:

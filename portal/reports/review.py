@@ -221,3 +221,11 @@ def plans_for_review(actor: Any, status: str = "") -> list[ClassPlan]:
         query = query.where(ClassPlan.status == status)
     plans = list(db.session.scalars(query.order_by(ClassPlan.submitted_at.desc())))
     return sorted(plans, key=lambda p: p.status != "submitted")
+
+
+def plans_of(class_ids: list[int]) -> dict[int, ClassPlan]:
+    """The plans of these classes by class id, in one query."""
+    if not class_ids:
+        return {}
+    found = db.session.scalars(select(ClassPlan).where(ClassPlan.class_id.in_(class_ids)))
+    return {p.class_id: p for p in found}

@@ -66,6 +66,8 @@ from portal.scheduling.fitting import (
 from portal.scheduling.history import booking_events
 from portal.scheduling.models import (
     BOOKING_STATUSES,
+    CLASS_KINDS,
+    ORIGINS,
     RESERVATION_STATUSES,
     Booking,
     Reservation,
@@ -217,18 +219,40 @@ def render_class_form(form: forms.ClassForm, training_class: TrainingClass | Non
 @bp.get("/classes")
 @login_required
 def classes():
+    """The classes with their kind, origin, dates, state and plan; filters in the query."""
+    from portal.reports.review import plans_of
+    from portal.scheduling.class_list import (
+        CLASS_STATES,
+        class_state,
+        filtered_classes,
+        parse_filters,
+    )
+
     require_organizer()
-    found = classes_of(current_user)
+    filters, errors = parse_filters(request.args)
+    found = filtered_classes(current_user, filters)
     rules = all_settings()
+    plans = plans_of([c.id for c in found])
     return render_template(
         "bookings/classes.html",
         classes=found,
+        filters=filters,
+        errors=errors,
+        typed=request.args,
+        kinds=CLASS_KINDS,
+        origins=ORIGINS,
+        states=CLASS_STATES,
+        state_of={c.id: class_state(c) for c in found},
+        plans=plans,
         warn={
             c.id
             for c in found
-            if not c.cancelled and needs_ring_route(c, rules) and not active_bookings(c)
+            if not c.cancelled
+            and needs_ring_route(c, rules)
+            and not active_bookings(c)
+            and not (c.id in plans and plans[c.id].exemption_reason)
         },
-    )
+    ), 400 if errors else 200
 
 
 @bp.route("/classes/new", methods=["GET", "POST"])
