@@ -260,3 +260,49 @@ def test_the_demo_has_plans_under_review_and_a_survey_with_answers(demo, client)
     assert "已有 2 个单位填报" in client.get(f"/reports/surveys/{found.id}").get_data(as_text=True)
     login(client, "organizer")
     assert found.title in client.get("/reports/surveys").get_data(as_text=True)
+
+
+def test_another_organizers_plan_is_not_found_and_members_are_refused(demo, client):
+    from portal.auth import services as auth_services
+
+    klass = new_class(30)
+    submitted(klass)
+    auth_services.create_user(
+        username="organizer_b",
+        display_name="第二联系人",
+        role="organizer",
+        password="huanxian2026",
+        unit_name="另一单位",
+    )
+    db.session.commit()
+    login(client, "organizer_b")
+    assert client.get(f"/reports/classes/{klass.id}/plan").status_code == 404
+    before = review.plan_of(klass).itinerary
+    response = client.post(
+        f"/reports/classes/{klass.id}/plan",
+        data={"theme": "越权", "size": "1", "itinerary": "越权"},
+    )
+    assert response.status_code == 404
+    assert (
+        client.post(f"/reports/classes/{klass.id}/plan/decide", data={"d-approve": "1"}).status_code
+        == 403
+    )
+    login(client, "party_school_staff")
+    assert client.get(f"/reports/classes/{klass.id}/plan").status_code == 403
+    assert client.get("/reports/plan-reviews").status_code == 403
+    db.session.expire_all()
+    assert review.plan_of(klass).itinerary == before and review.plan_of(klass).status == "submitted"
+
+
+def test_with_review_on_the_organizers_dashboard_asks_for_the_plan(demo, client):
+    klass = new_class(30)
+    pending_reservation(klass)
+    login(client, "organizer")
+    assert 'data-next="pending"' in client.get("/dashboard").get_data(as_text=True)
+    review_on()
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-next="plan"' in page and f"/reports/classes/{klass.id}/plan" in page
+    plan = submitted(klass)
+    review.decide_plan(plan, user("office"), approve=True)
+    db.session.commit()
+    assert 'data-next="pending"' in client.get("/dashboard").get_data(as_text=True)
