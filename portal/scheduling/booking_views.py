@@ -283,6 +283,8 @@ def class_new():
 @bp.get(f"/classes/<{ID}:class_id>")
 @login_required
 def class_detail(class_id: int):
+    from portal.reports.review import plan_of, ring_route_unmet
+
     require_organizer()
     training_class = load_class(class_id)
     spec = maps.class_map(
@@ -292,8 +294,10 @@ def class_detail(class_id: int):
         "bookings/class_detail.html",
         training_class=training_class,
         route_map=Markup(render_svg(spec)) if spec else None,
-        ring_route_missing=needs_ring_route(training_class) and not active_bookings(training_class),
+        # Unmet: the rule applies, nothing is booked and the office recorded no exemption.
+        ring_route_missing=ring_route_unmet(training_class),
         ring_route_message=ring_route_message(training_class),
+        plan=plan_of(training_class),
     )
 
 

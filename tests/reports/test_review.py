@@ -306,3 +306,17 @@ def test_with_review_on_the_organizers_dashboard_asks_for_the_plan(demo, client)
     review.decide_plan(plan, user("office"), approve=True)
     db.session.commit()
     assert 'data-next="pending"' in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_an_exempted_class_no_longer_shows_the_ring_route_warning(demo, client):
+    klass = new_class(30, days=3, origin="city", theme="党性教育")
+    login(client, "organizer")
+    assert 'data-testid="ring-route-warning"' in client.get(f"/classes/{klass.id}").get_data(
+        as_text=True
+    )
+    plan = submitted(klass)
+    review.exempt(plan, user("office"), "特批")
+    db.session.commit()
+    detail = client.get(f"/classes/{klass.id}").get_data(as_text=True)
+    assert 'data-testid="ring-route-warning"' not in detail and "待审核" in detail
+    assert "须安排环线教学" not in client.get("/classes").get_data(as_text=True)
