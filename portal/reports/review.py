@@ -53,6 +53,12 @@ def confirm_blocked(training_class: TrainingClass) -> bool:
     return review_required() and not plan_approved(training_class)
 
 
+def exempted(training_class: TrainingClass) -> bool:
+    """The office recorded why this class need not book the ring route."""
+    plan = plan_of(training_class)
+    return plan is not None and bool(plan.exemption_reason)
+
+
 def ring_route_unmet(training_class: TrainingClass, plan: ClassPlan | None = None) -> bool:
     """The rule applies, the class has no active booking and the office has not exempted it."""
     if not needs_ring_route(training_class) or active_bookings(training_class):

@@ -23,7 +23,7 @@ from portal.catalog.models import TeachingSite
 from portal.catalog.services import Page, paginate
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
-from portal.reports.review import confirm_blocked
+from portal.reports.review import confirm_blocked, exempted
 from portal.scheduling.classes import (
     active_bookings,
     class_window,
@@ -381,7 +381,12 @@ def cancel_booking(booking: Booking, actor: Any, reason: str) -> None:
         )
     training_class = booking.training_class
     others = [b for b in active_bookings(training_class) if b.id != booking.id]
-    if needs_ring_route(training_class) and not others and not actor.is_office:
+    if (
+        needs_ring_route(training_class)
+        and not others
+        and not actor.is_office
+        and not exempted(training_class)
+    ):
         raise ServiceError(
             ring_route_message(training_class) + _("如确需取消，请先预约其他线路或联系环线办。")
         )

@@ -166,10 +166,13 @@ def update_class(training_class: TrainingClass, actor: Any, values: dict[str, An
     before = {key: getattr(training_class, key) for key in CLASS_FIELDS}
     for key in CLASS_FIELDS:
         setattr(training_class, key, values[key])
+    from portal.reports.review import exempted
+
     if (
         needs_ring_route(training_class)
         and training_class.bookings
         and not active_bookings(training_class)
+        and not exempted(training_class)
     ):
         for key, value in before.items():
             setattr(training_class, key, value)

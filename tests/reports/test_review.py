@@ -320,3 +320,17 @@ def test_an_exempted_class_no_longer_shows_the_ring_route_warning(demo, client):
     detail = client.get(f"/classes/{klass.id}").get_data(as_text=True)
     assert 'data-testid="ring-route-warning"' not in detail and "待审核" in detail
     assert "须安排环线教学" not in client.get("/classes").get_data(as_text=True)
+
+
+def test_an_exempted_class_may_cancel_its_only_booking(demo):
+    from portal.scheduling.booking import cancel_booking
+
+    klass = new_class(30, days=3, origin="city", theme="党性教育")
+    booking = book(klass, [stop("cemetery", at(klass.starts_on, 9), 60)], user("organizer"))
+    with pytest.raises(ServiceError, match="须安排环线教学"):
+        cancel_booking(booking, user("organizer"), "不去了")
+    db.session.rollback()
+    review.exempt(submitted(klass), user("office"), "改为本单位自行组织现场教学")
+    db.session.commit()
+    cancel_booking(booking, user("organizer"), "不去了")
+    assert booking.status == "cancelled"
