@@ -80,6 +80,14 @@ ACTION_LABELS: dict[str, Any] = {
     # the year's plan (统计报表 → 培训计划)
     "plan.add": _l("添加年度计划项目"),
     "plan.delete": _l("删除年度计划项目"),
+    # plan review (审核培训计划) and needs surveys (培训需求征集)
+    "plan.submit": _l("提交培训计划"),
+    "plan.approve": _l("审核通过培训计划"),
+    "plan.return": _l("退回培训计划"),
+    "plan.exempt": _l("登记免于环线的理由"),
+    "plan.survey_open": _l("发起培训需求征集"),
+    "plan.survey_close": _l("结束培训需求征集"),
+    "plan.survey_answer": _l("填报培训需求"),
     # the site directory: entering, review of changes, assessment, warnings, supervision
     "directory.propose": _l("提交教学点入录申请"),
     "directory.admit": _l("教学点审核通过入录"),

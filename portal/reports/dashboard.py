@@ -23,6 +23,7 @@ from portal.meetings.decisions import overdue_decisions
 from portal.reports.figures import FIGURES, compute
 from portal.reports.period import Period, Scope
 from portal.reports.plan import progress
+from portal.reports.review import plans_of
 from portal.scheduling.classes import needs_ring_route
 from portal.scheduling.models import Booking, Reservation, TrainingClass
 from portal.scheduling.settings import all_settings
@@ -134,11 +135,15 @@ def declined_bookings(today: date) -> list[Booking]:
 @dataclass
 class ClassTodo:
     training_class: TrainingClass
-    next_step: str  # a key: book_ring, book, declined, pending, roster, ready
+    next_step: str  # a key: book_ring, book, declined, plan, pending, roster, ready
     booking: Booking | None = None
 
 
-def next_step(c: TrainingClass, rules: dict[str, Any], roster_size: int) -> ClassTodo:
+def next_step(
+    c: TrainingClass, rules: dict[str, Any], roster_size: int, plan_status: str | None = None
+) -> ClassTodo:
+    """What a class needs next; with plan review on, an unapproved plan (``plan_status``
+    None, submitted or returned) comes before waiting for the members' confirmations."""
     active = [b for b in c.bookings if b.status != "cancelled"]
     declined = next((b for b in active if b.status == "declined"), None)
     pending = next((b for b in active if b.status == "pending"), None)
@@ -146,6 +151,8 @@ def next_step(c: TrainingClass, rules: dict[str, Any], roster_size: int) -> Clas
         return ClassTodo(c, "book_ring" if needs_ring_route(c, rules) else "book")
     if declined is not None:
         return ClassTodo(c, "declined", declined)
+    if rules.get("plan_review_required") and plan_status != "approved":
+        return ClassTodo(c, "plan")
     if pending is not None:
         return ClassTodo(c, "pending", pending)
     if roster_size == 0 and not c.is_study_visit:
@@ -174,7 +181,16 @@ def organizer_classes(user: Any, today: date) -> list[ClassTodo]:
         ).all()
     )
     rules = all_settings()
-    return [next_step(c, rules, counts.get(c.id, 0)) for c in classes]
+    plans = plans_of([c.id for c in classes]) if rules.get("plan_review_required") else {}
+    return [
+        next_step(
+            c,
+            rules,
+            counts.get(c.id, 0),
+            plans[c.id].status if c.id in plans else None,
+        )
+        for c in classes
+    ]
 
 
 @dataclass

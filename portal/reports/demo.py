@@ -4,7 +4,9 @@ Past classes of this year (before the day it is loaded) from every origin, most 
 route, one a study visit at one site, one cancelled, so that 统计报表 shows figures that
 are not zero; and a class in three weeks that has not booked its ring route yet, so that
 the organizer's dashboard has something to do; and this year's plan (培训计划) if the office
-has none yet. Idempotent: each class is looked up by its name. The classes are in the
+has none yet. Plan review: the first past class's plan approved, the upcoming class's
+awaiting review (须安排环线教学); next year's needs survey, open, with the answers of the
+demo organizer and of the attendance demo's 班主任 (when loaded). Idempotent: each class is looked up by its name. The classes are in the
 past, so the engine would refuse their stops: their bookings are written as the members
 confirmed them at the time (as the trainees' demo does for its class under way).
 """
@@ -18,7 +20,7 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.catalog.models import TeachingSite
 from portal.extensions import db
-from portal.reports.models import PlanTarget
+from portal.reports.models import ClassPlan, NeedsSurvey, PlanTarget, SurveyAnswer
 from portal.scheduling.models import Booking, Reservation, RouteTemplate, TrainingClass
 from portal.timeutil import LOCAL_TZ, utcnow
 
@@ -166,7 +168,100 @@ def load_demo_reports() -> None:
                     created_by_id=office.id if office else None,
                 )
             )
+    db.session.flush()
+    _plans_and_survey(organizer, this_year)
     db.session.commit()
+
+
+# Needs survey for next year's plan: the offered answers and the demo units' answers
+# (unit, topics, formats, months, cadres per rank, note).
+SURVEY_TITLE = "%s年度干部教育培训需求征集"
+SURVEY_TOPICS = ["党性教育", "乡村振兴", "基层治理", "数字政府", "生态文明"]
+SURVEY_FORMATS = ["现场教学", "专题讲座", "情景模拟", "访谈教学"]
+SURVEY_RANKS = ["县处级", "乡科级", "一般干部"]
+SURVEY_ANSWERS = [
+    (
+        "organizer",
+        ["党性教育", "乡村振兴"],
+        ["现场教学", "访谈教学"],
+        [4, 5, 9],
+        {"县处级": 40, "乡科级": 120},
+        "希望安排杨善洲精神现场教学。",
+    ),
+    (
+        "banzhuren",
+        ["党性教育", "基层治理"],
+        ["现场教学"],
+        [5, 10],
+        {"乡科级": 60, "一般干部": 80},
+        "",
+    ),
+]
+
+
+def _plans_and_survey(organizer: User, this_year: int) -> None:
+    """An approved plan (a past city class that booked its ring route), one awaiting
+    review (the upcoming class without its ring route yet), and next year's needs survey
+    with the demo units' answers."""
+    office = db.session.scalar(select(User).where(User.username == "office"))
+    if office is None:
+        return
+    reviewed = {c for c in db.session.scalars(select(ClassPlan.class_id))}
+    for name, status in ((PAST_CLASSES[0][1], "approved"), (UPCOMING[0], "submitted")):
+        klass = db.session.scalar(select(TrainingClass).where(TrainingClass.name == name))
+        if klass is None or klass.id in reviewed:
+            continue
+        booking = next((b for b in klass.bookings if b.status != "cancelled"), None)
+        db.session.add(
+            ClassPlan(
+                class_id=klass.id,
+                status=status,
+                starts_on=klass.starts_on,
+                ends_on=klass.ends_on,
+                theme=klass.theme,
+                size=klass.size,
+                template_id=booking.template_id if booking is not None else None,
+                itinerary=""
+                if booking is not None
+                else "第一天：杨善洲干部学院专题教学；"
+                "第二天：大亮山林场现场教学；第三天：分组研讨、结业。",
+                comments="同意按此方案实施。" if status == "approved" else "",
+                submitted_by_id=organizer.id,
+                decided_by_id=office.id if status == "approved" else None,
+                decided_at=utcnow() if status == "approved" else None,
+            )
+        )
+    title = SURVEY_TITLE % (this_year + 1)
+    if db.session.scalar(select(NeedsSurvey.id).where(NeedsSurvey.title == title)):
+        return
+    survey = NeedsSurvey(
+        year=this_year + 1,
+        title=title,
+        intro="请各选派单位填报明年的培训需求，环线办据此编制年度培训计划。",
+        topics=SURVEY_TOPICS,
+        formats=SURVEY_FORMATS,
+        ranks=SURVEY_RANKS,
+        closes_on=today() + timedelta(days=25),
+        created_by_id=office.id,
+    )
+    db.session.add(survey)
+    db.session.flush()
+    for username, topics, formats, months, cadres, note in SURVEY_ANSWERS:
+        unit = db.session.scalar(select(User).where(User.username == username))
+        if unit is None:
+            continue
+        db.session.add(
+            SurveyAnswer(
+                survey_id=survey.id,
+                organizer_id=unit.id,
+                unit=unit.unit_name or unit.display_name,
+                topics=topics,
+                formats=formats,
+                months=months,
+                cadres=cadres,
+                note=note,
+            )
+        )
 
 
 def _book(klass, template, site, organizer, cancelled: bool) -> None:

@@ -26,6 +26,7 @@ from portal.reports.services import (
     site_occupancy,
     trainees_per_month,
 )
+from portal.scheduling.class_list import state_label
 from portal.scheduling.models import ORIGINS
 
 __all__ = ["FontUnavailable", "report_docx", "report_pdf", "report_xlsx"]
@@ -181,12 +182,63 @@ def classes_xlsx(classes, with_organizer: bool) -> bytes:
             c.days,
             safe_cell(c.theme),
             _("是") if c.is_study_visit else _("否"),
-            _("已取消") if c.cancelled else _("正常"),
+            safe_cell(state_label(c)),
             safe_cell(bookings),
         ]
         if with_organizer:
             row.append(safe_cell(c.organizer.display_name))
         ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def survey_xlsx(summary) -> bytes:
+    """A needs survey's summary (by topic, format, month, rank) and every unit's answer."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("按专题")
+    survey = summary.survey
+    ws.append([safe_cell(survey.title), safe_cell(survey.status_label)])
+    for title, rows in (
+        (None, summary.topics),
+        (_("按方式"), summary.formats),
+        (_("按月份"), summary.months),
+    ):
+        if title is not None:
+            ws = wb.create_sheet(str(title))
+        _header(ws, [_("选项"), _("单位数"), _("涉及干部人数"), _("单位")])
+        for t in rows:
+            ws.append([safe_cell(t.label), t.units, t.cadres, safe_cell("、".join(t.unit_names))])
+        ws.column_dimensions["A"].width = 28
+        ws.column_dimensions["D"].width = 60
+    ws = wb.create_sheet(_("按职级"))
+    _header(ws, [_("职级"), _("单位数"), _("干部人数")])
+    for t in summary.ranks:
+        ws.append([safe_cell(t.label), t.units, t.cadres])
+    ws = wb.create_sheet(_("各单位填报"))
+    _header(
+        ws,
+        [
+            _("单位"),
+            _("培训专题"),
+            _("培训方式"),
+            _("月份"),
+            *(safe_cell(rank) for rank in survey.ranks),
+            _("其他需求"),
+        ],
+    )
+    for answer in summary.answers:
+        ws.append(
+            [
+                safe_cell(answer.unit),
+                safe_cell("、".join(answer.topics)),
+                safe_cell("、".join(answer.formats)),
+                safe_cell("、".join(str(m) for m in answer.months)),
+                *(answer.cadres.get(rank, 0) for rank in survey.ranks),
+                safe_cell(answer.note),
+            ]
+        )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

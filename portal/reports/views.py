@@ -153,12 +153,13 @@ def _export_data(report, fmt: str) -> bytes | None:
 @bp.get("/classes.xlsx")
 @login_required
 def classes_export():
-    """The /classes list (the office's all, an organizer's own) as .xlsx."""
-    from portal.scheduling.classes import classes_of
+    """The /classes list (the office's all, an organizer's own) as .xlsx, with its filters."""
+    from portal.scheduling.class_list import filtered_classes, parse_filters
 
     if not (current_user.is_office or current_user.role == "organizer"):
         abort(403)
-    data = exports.classes_xlsx(classes_of(current_user), current_user.is_office)
+    filters, _errors = parse_filters(request.args)  # a wrong filter is dropped, as on the page
+    data = exports.classes_xlsx(filtered_classes(current_user, filters), current_user.is_office)
     response = Response(data, mimetype=MIMETYPES["xlsx"])
     name = quote(_("培训班") + ".xlsx")
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
@@ -318,3 +319,7 @@ def plan():
         rows=plans.progress(year, today),
         today=today,
     ), status
+
+
+# The pages of plan review and needs surveys live on this blueprint too.
+from portal.reports import review_views  # noqa: E402, F401

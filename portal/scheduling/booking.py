@@ -23,6 +23,7 @@ from portal.catalog.models import TeachingSite
 from portal.catalog.services import Page, paginate
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.reports.review import confirm_blocked, exempted
 from portal.scheduling.classes import (
     active_bookings,
     class_window,
@@ -106,6 +107,11 @@ def book(
         )
     # Read now what the writes need: the lock's rollback expires every loaded object.
     size, class_name, class_id = training_class.size, training_class.name, training_class.id
+    # Plan review on and the plan not approved: even automatic sites wait (confirm_blocked).
+    auto_allowed = not (
+        any(p.site is not None and p.site.auto_confirm for p in plan)
+        and confirm_blocked(training_class)
+    )
     within = class_window(training_class)
     who = ActorRef(actor.id, getattr(actor, "display_name", "") or _("系统"))
     route_name = template.name if template is not None else _("定制线路")
@@ -154,7 +160,7 @@ def book(
             status = (
                 "waitlisted"
                 if stop.index in waiting
-                else ("confirmed" if site.auto_confirm else "pending")
+                else ("confirmed" if site.auto_confirm and auto_allowed else "pending")
             )
             for number, (squad_start, squad_end) in enumerate(stop.squad_windows(), start=1):
                 reservations.append(
@@ -284,6 +290,13 @@ def decide(reservation: Reservation, actor: Any, confirm: bool, reason: str = ""
         if reservation.status != "pending":
             raise ServiceError(_("该预约已处理（%(status)s）。", status=reservation.status_label))
         booking = reservation.booking
+        if confirm and confirm_blocked(booking.training_class):
+            raise ServiceError(
+                _(
+                    "“%(name)s”的培训计划尚未经环线办审核通过，暂不能确认预约。",
+                    name=booking.training_class.name,
+                )
+            )
         if confirm:
             stop = PlannedStop(
                 index=0,
@@ -368,7 +381,12 @@ def cancel_booking(booking: Booking, actor: Any, reason: str) -> None:
         )
     training_class = booking.training_class
     others = [b for b in active_bookings(training_class) if b.id != booking.id]
-    if needs_ring_route(training_class) and not others and not actor.is_office:
+    if (
+        needs_ring_route(training_class)
+        and not others
+        and not actor.is_office
+        and not exempted(training_class)
+    ):
         raise ServiceError(
             ring_route_message(training_class) + _("如确需取消，请先预约其他线路或联系环线办。")
         )
@@ -483,10 +501,11 @@ def move_booking(booking: Booking, new_start: date, actor: Any) -> None:
             raise BookingRefused(problems)
         freed = [FreedWindow(r.site_id, r.starts_at, r.ends_at) for r in live]
         before = booking.status
+        auto_allowed = not confirm_blocked(booking.training_class)
         for r in live:
             old = r.status
             r.starts_at, r.ends_at = r.starts_at + shift, r.ends_at + shift
-            r.status = "confirmed" if r.site.auto_confirm else "pending"
+            r.status = "confirmed" if r.site.auto_confirm and auto_allowed else "pending"
             r.decided_by_id = r.decided_at = None
             if r.guide_id is not None:
                 # A roster guide was free at the old time only: named again after the move.

@@ -53,6 +53,9 @@ class ClassForm(FlaskForm):
     contact_name = StringField(_l("联系人"))
     contact_phone = StringField(_l("联系电话"), render_kw={"inputmode": "tel"})
     is_study_visit = BooleanField(_l("参观学习团组（非培训班）"))
+    hosted_by_office = BooleanField(
+        _l("干教委办主办"), description=_l("干教委办主办的班次（省外班次除外）须安排环线教学。")
+    )
     # One-time key of a new class's form: a repeated submission registers one class.
     key = HiddenField()
     submit = SubmitField(_l("保存"))
@@ -70,6 +73,7 @@ class ClassForm(FlaskForm):
             "contact_name": self.contact_name.data,
             "contact_phone": self.contact_phone.data,
             "is_study_visit": self.is_study_visit.data,
+            "hosted_by_office": self.hosted_by_office.data,
         }
 
 

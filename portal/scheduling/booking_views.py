@@ -66,6 +66,8 @@ from portal.scheduling.fitting import (
 from portal.scheduling.history import booking_events
 from portal.scheduling.models import (
     BOOKING_STATUSES,
+    CLASS_KINDS,
+    ORIGINS,
     RESERVATION_STATUSES,
     Booking,
     Reservation,
@@ -219,18 +221,40 @@ def render_class_form(form: forms.ClassForm, training_class: TrainingClass | Non
 @bp.get("/classes")
 @login_required
 def classes():
+    """The classes with their kind, origin, dates, state and plan; filters in the query."""
+    from portal.reports.review import plans_of
+    from portal.scheduling.class_list import (
+        CLASS_STATES,
+        class_state,
+        filtered_classes,
+        parse_filters,
+    )
+
     require_organizer()
-    found = classes_of(current_user)
+    filters, errors = parse_filters(request.args)
+    found = filtered_classes(current_user, filters)
     rules = all_settings()
+    plans = plans_of([c.id for c in found])
     return render_template(
         "bookings/classes.html",
         classes=found,
+        filters=filters,
+        errors=errors,
+        typed=request.args,
+        kinds=CLASS_KINDS,
+        origins=ORIGINS,
+        states=CLASS_STATES,
+        state_of={c.id: class_state(c) for c in found},
+        plans=plans,
         warn={
             c.id
             for c in found
-            if not c.cancelled and needs_ring_route(c, rules) and not active_bookings(c)
+            if not c.cancelled
+            and needs_ring_route(c, rules)
+            and not active_bookings(c)
+            and not (c.id in plans and plans[c.id].exemption_reason)
         },
-    )
+    ), 400 if errors else 200
 
 
 @bp.route("/classes/new", methods=["GET", "POST"])
@@ -261,6 +285,8 @@ def class_new():
 @bp.get(f"/classes/<{ID}:class_id>")
 @login_required
 def class_detail(class_id: int):
+    from portal.reports.review import plan_of, ring_route_unmet
+
     require_organizer()
     training_class = load_class(class_id)
     spec = maps.class_map(
@@ -270,8 +296,10 @@ def class_detail(class_id: int):
         "bookings/class_detail.html",
         training_class=training_class,
         route_map=Markup(render_svg(spec)) if spec else None,
-        ring_route_missing=needs_ring_route(training_class) and not active_bookings(training_class),
+        # Unmet: the rule applies, nothing is booked and the office recorded no exemption.
+        ring_route_missing=ring_route_unmet(training_class),
         ring_route_message=ring_route_message(training_class),
+        plan=plan_of(training_class),
     )
 
 

@@ -46,16 +46,23 @@ def class_window(training_class: TrainingClass) -> tuple[date, date]:
 def needs_ring_route(
     training_class: TrainingClass, settings: Mapping[str, Any] | None = None
 ) -> bool:
-    """The consortium rule: a long 党性教育 class held in the city must include the ring route.
+    """The consortium rule: a class must include the ring route when it is a 市内 (city) class
+    of the rule's theme (党性教育) lasting ``ring_route_min_days`` days or more, or when the
+    干教委办 hosts it (``hosted_by_office``), whatever its theme and length; a 省外 class never
+    has to, nor does a study visit. The office may exempt one class with a reason when it
+    approves its plan (portal/reports/review.py, ``exempt``).
 
     ``settings`` (from ``all_settings()``) lets a page that asks this of many classes read
     the settings once instead of twice per class.
     """
-    if training_class.is_study_visit:
+    if training_class.is_study_visit or training_class.origin == "other_province":
         return False
+    if training_class.hosted_by_office:
+        return True
     rules = settings if settings is not None else all_settings()
     return (
-        rules["ring_route_theme"] in training_class.theme
+        training_class.origin == "city"
+        and rules["ring_route_theme"] in training_class.theme
         and training_class.days >= rules["ring_route_min_days"]
     )
 
@@ -90,6 +97,7 @@ def validate_class(values: dict[str, Any]) -> dict[str, Any]:
         elif (ends - starts).days > 365:
             errors["ends_on"] = _("培训班最长一年。")
     values["is_study_visit"] = bool(values.get("is_study_visit"))
+    values["hosted_by_office"] = bool(values.get("hosted_by_office"))
     if errors:
         raise ValidationFailed(errors)
     return values
@@ -107,6 +115,7 @@ CLASS_FIELDS = (
     "contact_name",
     "contact_phone",
     "is_study_visit",
+    "hosted_by_office",
 )
 
 
@@ -157,10 +166,13 @@ def update_class(training_class: TrainingClass, actor: Any, values: dict[str, An
     before = {key: getattr(training_class, key) for key in CLASS_FIELDS}
     for key in CLASS_FIELDS:
         setattr(training_class, key, values[key])
+    from portal.reports.review import exempted
+
     if (
         needs_ring_route(training_class)
         and training_class.bookings
         and not active_bookings(training_class)
+        and not exempted(training_class)
     ):
         for key, value in before.items():
             setattr(training_class, key, value)
@@ -168,8 +180,13 @@ def update_class(training_class: TrainingClass, actor: Any, values: dict[str, An
 
 
 def ring_route_message(training_class: TrainingClass) -> str:
+    if training_class.hosted_by_office:
+        return _(
+            "按环线规则，干教委办主办的班次须安排环线教学：请为“%(name)s”预约一条环线。",
+            name=training_class.name,
+        )
     return _(
-        "按环线规则，%(days)s 天及以上的%(theme)s班须安排环线教学：请为“%(name)s”预约一条环线。",
+        "按环线规则，%(days)s 天及以上的市内%(theme)s班须安排环线教学：请为“%(name)s”预约一条环线。",
         days=setting("ring_route_min_days"),
         theme=setting("ring_route_theme"),
         name=training_class.name,

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Time, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
@@ -160,6 +170,9 @@ class TrainingClass(db.Model):
     contact_name: Mapped[str] = mapped_column(String(64))
     contact_phone: Mapped[str] = mapped_column(String(32))
     is_study_visit: Mapped[bool] = mapped_column(default=False)
+    # Hosted by the 干教委办 (the cadre-education committee's office): the ring-route rule
+    # applies whatever its theme and length (portal.scheduling.classes.needs_ring_route).
+    hosted_by_office: Mapped[bool] = mapped_column(default=False, server_default=false())
     organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     cancelled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -40,7 +40,10 @@ from portal.scheduling.settings import DEFAULT_SETTINGS
 SETTING_LABELS: dict[str, tuple[Any, Any]] = {
     "ring_route_min_days": (
         _l("党性教育班须安排环线的最少天数"),
-        _l("在本市举办、达到此天数的党性教育类培训班，须预约至少一条环线。"),
+        _l(
+            "市内生源、达到此天数的党性教育类培训班（及干教委办主办的班次，省外班次除外），"
+            "须预约至少一条环线。"
+        ),
     ),
     "ring_route_theme": (
         _l("适用规则的培训主题"),
@@ -105,6 +108,10 @@ SETTING_LABELS: dict[str, tuple[Any, Any]] = {
     "directory_fix_days": (
         _l("整改期限（天）"),
         _l("发出整改通知时默认给出的整改天数。"),
+    ),
+    "plan_review_required": (
+        _l("培训计划须经审核（1 是，0 否）"),
+        _l("设为 1 时，培训班的培训计划经环线办审核通过后，成员单位才能确认该班的预约。"),
     ),
 }
 

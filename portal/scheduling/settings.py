@@ -18,7 +18,8 @@ from portal.scheduling.models import Setting
 
 # Consortium rules the office can change (stored in `settings`); these are the defaults.
 DEFAULT_SETTINGS: dict[str, Any] = {
-    # A 党性教育 class of this many days or more held in the city must include the ring route.
+    # A 党性教育 class of this many days or more held in the city (市内) must include the ring
+    # route, as must every class the 干教委办 hosts; a 省外 class never has to.
     "ring_route_min_days": 3,
     # The theme that rule is about.
     "ring_route_theme": "党性教育",
@@ -51,6 +52,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "directory_warning_threshold": 60,
     # Days a warned site has to fix what it was told, by default.
     "directory_fix_days": 30,
+    # Plan review (审核培训计划, portal/reports/review.py): when 1, hosting members confirm a
+    # class's reservations only once the office has approved its plan. Off by default.
+    "plan_review_required": 0,
 }
 
 
@@ -72,6 +76,7 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "directory_review_changes": (0, 1),
     "directory_warning_threshold": (0, 100),
     "directory_fix_days": (1, 365),
+    "plan_review_required": (0, 1),
 }
 
 

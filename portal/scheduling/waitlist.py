@@ -93,7 +93,10 @@ def accept_offer(reservation: Reservation, actor: Any) -> None:
     now = utcnow()
     if reservation.offer_expires_at is not None and reservation.offer_expires_at < now:
         raise ServiceError(_("候补名额已过期。"))
-    new = "confirmed" if reservation.site.auto_confirm else "pending"
+    from portal.reports.review import confirm_blocked
+
+    blocked = confirm_blocked(reservation.booking.training_class)
+    new = "confirmed" if reservation.site.auto_confirm and not blocked else "pending"
     claimed = db.session.execute(
         update(Reservation)
         .where(

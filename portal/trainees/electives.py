@@ -80,6 +80,10 @@ def _book_option(
     if problems:
         raise BookingRefused(problems)
     class_id, actor_id = training_class.id, actor.id
+    # Plan review on and the class's plan not approved: an automatic site waits too.
+    from portal.reports.review import confirm_blocked
+
+    auto_allowed = not (site.auto_confirm and confirm_blocked(training_class))
     who = ActorRef(actor.id, actor.display_name)
     site_id, course_id = site.id, course.id if course else None
     teacher_id = teacher.id if teacher else None
@@ -94,7 +98,7 @@ def _book_option(
         problems = check_plan(plan, spec.seats, class_name=name)
         if problems:
             raise BookingRefused(problems)
-        status = "confirmed" if site.auto_confirm else "pending"
+        status = "confirmed" if site.auto_confirm and auto_allowed else "pending"
         now = utcnow()
         reservation = Reservation(
             site=site,

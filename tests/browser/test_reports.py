@@ -62,3 +62,40 @@ def test_organizer_sees_what_each_class_needs(new_page, base_url: str):
     expect(page.locator("tr[data-next]").first).to_be_visible()
     save_screenshot(page, "dashboard-organizer")
     assert_no_console_errors(page)
+
+
+def test_organizer_answers_the_needs_survey_and_reads_its_classes_on_a_phone(
+    new_page, base_url: str
+):
+    page = new_page(phone=True)
+    login(page, base_url, "organizer")
+    page.goto(base_url + "/reports/surveys")
+    page.get_by_test_id("surveys").get_by_role("link").first.click()
+    page.get_by_label("乡村振兴").check()
+    page.get_by_label("县处级").fill("12")
+    assert_no_horizontal_scroll(page)
+    page.get_by_role("button", name="提交需求").click()
+    expect(page.locator(".alert-success")).to_contain_text("已提交培训需求")
+    page.goto(base_url + "/classes?state=finished")
+    expect(page.get_by_test_id("class-list")).to_contain_text("已结业")
+    assert_no_horizontal_scroll(page)
+    save_screenshot(page, "classes-organizer-phone")
+    assert_no_console_errors(page)
+
+
+def test_office_reviews_plans_and_reads_the_survey_on_a_phone(new_page, base_url: str):
+    page = new_page(phone=True)
+    login(page, base_url, "office")
+    page.goto(base_url + "/reports/plan-reviews")
+    expect(page.get_by_test_id("plan-reviews")).to_contain_text("须安排环线教学")
+    assert_no_horizontal_scroll(page)
+    save_screenshot(page, "plan-reviews-phone")
+    page.get_by_test_id("plan-reviews").get_by_role("link").first.click()
+    expect(page.get_by_test_id("ring-rule")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    page.goto(base_url + "/reports/surveys")
+    page.get_by_test_id("surveys").get_by_role("link").first.click()
+    expect(page.get_by_test_id("by-topic")).to_contain_text("党性教育")
+    assert_no_horizontal_scroll(page)
+    save_screenshot(page, "survey-summary-phone")
+    assert_no_console_errors(page)

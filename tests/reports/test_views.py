@@ -227,3 +227,43 @@ def test_hook_portal_report_figures(year, client, app):
     with registered(app, Faulty(), "faulty"):
         page = client.get("/reports/?year=2025")
         assert page.status_code == 200 and "战场遗址讲解批次" in page.get_data(as_text=True)
+
+
+def test_classes_list_has_kind_dates_state_and_filters(year, client):
+    from datetime import date
+
+    from portal.scheduling.class_list import class_state
+
+    c1, c4 = year["c1"], year["c4"]
+    assert class_state(c1, date(2024, 12, 31)) == "upcoming"
+    assert class_state(c1, date(2025, 1, 1)) == "ongoing"
+    assert class_state(c1, date(2025, 1, 2)) == "finished"
+    assert class_state(c4, date(2024, 1, 1)) == "cancelled"
+    login(client, "office")
+    html = client.get("/classes").get_data(as_text=True)
+    assert "主体班" in html and "2025-12-31 – 2026-01-02" in html and "已结业" in html
+
+    def names(query: str) -> set[str]:
+        response = client.get("/classes?" + query)
+        assert response.status_code == 200, query
+        text = response.get_data(as_text=True)
+        return {
+            c for c in ("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9") if f">{c}<" in text
+        }
+
+    assert names("origin=other_province") == {"c3", "c7"}
+    assert names("state=cancelled") == {"c4"}
+    # Overlapping the days: c2 spans New Year, c6 ends on 2024-12-31.
+    assert names("from=2026-01-01&to=2026-01-31") == {"c2", "c7"}
+    assert names("kind=commissioned") == set()
+    wrong = client.get("/classes?from=2025-02-30&state=nonsense&to=1800-01-01")
+    assert wrong.status_code == 400
+    text = wrong.get_data(as_text=True)
+    assert "2025-02-30" in text and "请选择状态" in text  # typed text kept, a message each
+    reversed_days = client.get("/classes?from=2025-06-01&to=2025-01-01")
+    assert "结束日期不能早于开始日期" in reversed_days.get_data(as_text=True)
+    # The export follows the filters.
+    book = load_workbook(io.BytesIO(client.get("/reports/classes.xlsx?state=cancelled").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["c4"]
+    assert rows[1][10] == "已取消"

@@ -203,7 +203,9 @@ def test_class_validation_errors_in_chinese_keep_the_input(organizer):
 
 
 def test_a_long_party_spirit_class_is_sent_to_book_its_ring_route(organizer):
-    data = class_data(name="三天党性教育班", ends_on=(TUESDAY + timedelta(days=2)).isoformat())
+    data = class_data(
+        name="三天党性教育班", origin="city", ends_on=(TUESDAY + timedelta(days=2)).isoformat()
+    )
     response = organizer.post("/classes/new", data=data)
     training_class = class_named("三天党性教育班")
     assert response.status_code == 302
@@ -245,12 +247,12 @@ def test_editing_a_class(organizer):
 
 
 def test_a_ring_route_class_may_not_lose_its_only_route_by_editing(organizer):
-    training_class = register(organizer)
+    training_class = register(organizer, origin="city")
     booking_id = booking_id_of(book_template(organizer, training_class))
     organizer.post(f"/bookings/{booking_id}/cancel", data={"reason": "改期"})
     assert fresh(Booking, booking_id).status == "cancelled"
 
-    three_days = class_data(ends_on=(TUESDAY + timedelta(days=2)).isoformat())
+    three_days = class_data(origin="city", ends_on=(TUESDAY + timedelta(days=2)).isoformat())
     response = organizer.post(f"/classes/{training_class.id}/edit", data=three_days)
     page = response.get_data(as_text=True)
     assert response.status_code == 400

@@ -340,9 +340,10 @@ def test_cancel_deadline_binds_the_organizer_not_the_office(demo):
 
 
 def test_ring_route_rule_is_a_setting_and_is_enforced(demo):
-    three_days = new_class(30, days=3, theme="党性教育")
-    two_days = new_class(30, days=2, theme="党性教育")
-    visit = new_class(30, days=5, theme="党性教育", is_study_visit=True)
+    # The rule is about 市内 classes (the helper's default origin is 省外: never).
+    three_days = new_class(30, days=3, theme="党性教育", origin="city")
+    two_days = new_class(30, days=2, theme="党性教育", origin="city")
+    visit = new_class(30, days=5, theme="党性教育", is_study_visit=True, origin="city")
     assert needs_ring_route(three_days)
     assert not needs_ring_route(two_days) and not needs_ring_route(visit)
     set_setting("ring_route_min_days", 2, user("office"))

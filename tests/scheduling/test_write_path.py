@@ -104,8 +104,9 @@ def test_a_booking_is_written_in_one_statement_per_table_and_not_read_back(demo)
         assert list(dict.fromkeys(writes)) == tables + bumped  # SQLite: a statement per row
     assert commits == [1]
     # Reads: the check before the lock (reservations, plugin states, the site's member,
-    # settings), the locking read of the site, the reservations again under the lock.
-    assert len(reads) <= 6, reads
+    # settings), whether plan review holds the automatic site's confirmation (a setting),
+    # the locking read of the site, the reservations again under the lock.
+    assert len(reads) <= 7, reads
     # Nothing is read back after the commit (booking_changed gets the status and owners).
     last_insert = max(i for i, sql in enumerate(seen) if "INTO booking_events" in sql)
     assert [sql for sql in seen[last_insert + 1 :] if "cache_generation" not in sql] == []

@@ -198,7 +198,40 @@ def build_world() -> dict[str, Any]:
         **attendance,
         **planner,
         **directory,
+        **build_reports(class_a.id, office),
     }
+
+
+def build_reports(class_a_id: int, office: Any) -> dict[str, Any]:
+    """The reports' objects: class A's plan awaiting review, a needs survey still open."""
+    from portal.reports import review, survey
+    from portal.scheduling.models import TrainingClass
+
+    class_a = db.session.get(TrainingClass, class_a_id)
+    review.submit_plan(
+        class_a,
+        user("organizer"),
+        {
+            "starts_on": class_a.starts_on,
+            "ends_on": class_a.ends_on,
+            "theme": class_a.theme,
+            "size": class_a.size,
+            "itinerary": "第一天：现场教学",
+        },
+    )
+    opened = survey.open_survey(
+        office,
+        {
+            "title": "安全测试需求征集",
+            "year": survey.today().year + 1,
+            "topics": "党性教育\n乡村振兴",
+            "formats": "现场教学",
+            "ranks": "处级\n科级",
+            "closes_on": survey.today() + timedelta(days=30),
+        },
+    )
+    db.session.commit()
+    return {"survey_a": opened.id}
 
 
 def build_directory(office: Any, site_a: Any, site_b: Any) -> dict[str, Any]:

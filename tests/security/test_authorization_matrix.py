@@ -484,6 +484,15 @@ RULES: dict[str, str | list[V]] = {
     "reports.export": [V("member_or_office"), V("member_or_office", fmt="xlsx")],
     "reports.classes_export": "organizer_or_office",
     "reports.plan": "office",
+    # plan review (class A's plan, awaiting review) and needs surveys (an open survey)
+    "reports.class_plan": "class_owner",
+    "reports.class_plan_decide": "office",
+    "reports.class_plan_exempt": "office",
+    "reports.plan_reviews": "office",
+    "reports.surveys": "organizer_or_office",
+    "reports.survey_detail": [V("organizer_or_office", survey_id="survey_a")],
+    "reports.survey_close": [V("office", survey_id="survey_a")],
+    "reports.survey_export": [V("office", survey_id="survey_a")],
     "dashboard.index": "dashboard",
 }
 # Not checked: assets.
@@ -666,6 +675,12 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "planner.run": lambda w: {"time_limit": "1"},
     "home.set_locale": lambda w: {"locale": "en", "next": "/"},
     "reports.plan": lambda w: {"label": "专业能力培训班", "planned_classes": "56"},
+    "reports.class_plan": lambda w: {"theme": "越权", "size": "10", "itinerary": "越权"},
+    "reports.class_plan_decide": lambda w: {"d-approve": "1"},
+    "reports.class_plan_exempt": lambda w: {"x-reason": "越权", "x-exempt": "1"},
+    "reports.surveys": lambda w: {"title": "越权征集", "year": "2027", "topics": "越权"},
+    "reports.survey_detail": lambda w: {"topics": ["党性教育"], "note": "越权"},
+    "reports.survey_close": lambda w: {"close": "1"},
     "members.plugin_toggle": lambda w: {},
     "messages.read": lambda w: {"message_id": str(w["message_b"])},
     "auth.login": lambda w: {"username": "office", "password": "huanxian2026"},
