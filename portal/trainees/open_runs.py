@@ -26,6 +26,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.models import User
@@ -321,11 +322,27 @@ def seats_left(run: OpenRun) -> int:
     return max(0, run.seats - held_seats(run.id))
 
 
+def seats_left_of(runs: list[OpenRun]):
+    """``seats_left`` for a list of runs in one grouped count (lists of runs: no N+1)."""
+    ids = [r.id for r in runs]
+    held: dict[int, int] = {}
+    if ids:
+        held = dict(
+            db.session.execute(
+                select(OpenRunSeat.run_id, func.count())
+                .where(OpenRunSeat.run_id.in_(ids), OpenRunSeat.status.in_(SEAT_HOLDING))
+                .group_by(OpenRunSeat.run_id)
+            ).all()
+        )
+    return lambda run: max(0, run.seats - held.get(run.id, 0))
+
+
 def bookable_runs(actor: Any = None) -> list[OpenRun]:
     """Runs still taking bookings, soonest first (for a user: only those open to them)."""
     runs = list(
         db.session.scalars(
             select(OpenRun)
+            .options(selectinload(OpenRun.quotas))
             .where(OpenRun.status == "open", OpenRun.booking_deadline >= today())
             .order_by(OpenRun.starts_on, OpenRun.id)
         )
