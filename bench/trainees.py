@@ -64,8 +64,6 @@ from bench.run import (  # noqa: E402
 )
 
 DOC = ROOT / "docs" / "benchmarks.md"
-DOC_START = "<!-- trainee side results start -->"
-DOC_END = "<!-- trainee side results end -->"
 UNITS = ("某县委组织部", "某县发展改革局", "某县财政局", "某县教育局", "某县卫生健康局")
 QUOTA_UNITS = 4  # the first four units have a quota each; the fifth books from the rest
 MORNING = ("me", "class_page", "attendance_page", "inbox")
@@ -880,7 +878,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def write_docs(text: str, kind: str) -> None:
-    start, end = DOC_START.replace("results", kind), DOC_END.replace("results", kind)
+    start, end = f"<!-- {kind} results start -->", f"<!-- {kind} results end -->"
     doc = DOC.read_text()
     if start in doc:
         head, rest = doc.split(start, 1)

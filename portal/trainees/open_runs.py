@@ -438,6 +438,23 @@ def _who(actor: Any, cadre: Mapping[str, Any] | None) -> tuple[User, str, str]:
     raise PermissionDenied(_("只有学员本人或选派单位的联系人可以报名。"))
 
 
+def _full_without_lock(run_id: int, account_id: int | None) -> bool:
+    """Whether an open run taking bookings has no seat left, read without its lock, for an
+    account that holds none (a taken seat's own message comes from the locked checks)."""
+    run = db.session.get(OpenRun, run_id)
+    if run is None or run.status != "open" or today() > run.booking_deadline:
+        return False
+    if account_id is not None and db.session.scalar(
+        select(OpenRunSeat.id).where(
+            OpenRunSeat.run_id == run_id,
+            OpenRunSeat.user_id == account_id,
+            OpenRunSeat.status != "cancelled",
+        )
+    ):
+        return False
+    return held_seats(run_id) >= run.seats
+
+
 def book_seat(
     run_id: int, actor: Any, *, cadre: Mapping[str, Any] | None = None, waitlist: bool = False
 ) -> OpenRunSeat:
@@ -451,6 +468,11 @@ def book_seat(
         raise PermissionDenied(_("只有学员本人或选派单位的联系人可以报名。"))
     actor_id = actor.id
     account, name, unit = _who(actor, cadre)
+    if not waitlist and _full_without_lock(run_id, account.id):
+        # A rush: most attempts find the run full. Refused here without queueing on the
+        # run's lock, they cost less than a booking (a seat freed meanwhile may be missed;
+        # nothing is ever booked without the lock).
+        raise ServiceError(_("名额已满，可以加入候补名单。"))
     db.session.commit()  # a new cadre account exists before the lock is taken
     account_id = account.id
     run = lock_run(run_id)
