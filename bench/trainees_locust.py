@@ -135,5 +135,7 @@ class TraineeSideUser(FastHttpUser):
             ) as response:
                 if response.status_code != 200:
                     response.failure(f"{response.status_code}")
+                elif "签到成功" not in response.text:
+                    response.failure("not signed in")
             self._finished()
         self.client.get(self.me["path"], headers=self._headers(), name=SCENARIO)
