@@ -11,11 +11,13 @@ offer, one flag and one message per trainee due, one send per e-mail.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +38,7 @@ from tests.scheduling.test_waitlist_expiry import make_due_offers
 
 pytestmark = pytest.mark.db
 
+ROOT = Path(__file__).resolve().parents[2]
 OFFERS = 10
 EMAILS = 30
 
@@ -90,6 +93,9 @@ def run_twice(tmp_path, url: str, job: str) -> list[str]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # This checkout's portal, not the one the venv has installed.
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         for name in ("a", "b")
     ]
