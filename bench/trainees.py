@@ -373,13 +373,24 @@ def summary(samples: list, times: dict) -> dict[str, Any]:
 
 
 def run_locust(
-    url: str, scenario: str, identities: list | None, users: int, seconds: int, spawn: float
+    url: str,
+    scenario: str,
+    identities: list | None,
+    users: int,
+    seconds: int,
+    spawn: float,
+    spread: float = 0,
 ) -> dict[str, Any]:
     """One locust run of bench/trainees_locust.py; its rows by name, and the times."""
     import csv
 
     out = Path(tempfile.mkdtemp(prefix="locust-trainees-"))
-    env = {**os.environ, "BENCH_SCENARIO": scenario, "BENCH_SECRET": "bench-secret-key"}
+    env = {
+        **os.environ,
+        "BENCH_SCENARIO": scenario,
+        "BENCH_SECRET": "bench-secret-key",
+        "BENCH_SPAWN_SECONDS": str(spread),
+    }
     if identities is not None:
         (out / "identities.json").write_text(json.dumps({"users": identities}))
         env["BENCH_IDENTITIES"] = str(out / "identities.json")
@@ -706,7 +717,7 @@ def scenarios(app, base: str, target: dict, args, report: dict) -> None:
     n = len(target["signin"])
     log(f"sign-in burst: {n} trainees over {args.signin_seconds} s")
     signin = run_locust(
-        base, "signin", target["signin"], n, args.signin_seconds + 60, n / args.signin_seconds
+        base, "signin", target["signin"], n, args.signin_seconds + 60, n, args.signin_seconds
     )
     report["signin"] = {**signin, "check": signin_check(app, target)}
     log(f"signin: {report['signin']['rows']} {report['signin']['check']}")

@@ -24,6 +24,7 @@ import time
 import zlib
 from pathlib import Path
 
+import gevent
 from itsdangerous import URLSafeSerializer
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
@@ -35,6 +36,7 @@ IDENTITIES = (
     else []
 )
 SECRET = os.environ.get("BENCH_SECRET", "")
+SPREAD = float(os.environ.get("BENCH_SPAWN_SECONDS", "60"))
 NEXT = itertools.count()
 ONE_SHOT = SCENARIO in ("rush", "signin")
 STATE = {"first": None, "last": None, "done": 0, "samples": {}}
@@ -72,7 +74,7 @@ class TraineeSideUser(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        n = next(NEXT)
+        n = self.n = next(NEXT)
         if ONE_SHOT and n >= len(IDENTITIES):
             raise StopUser()
         self.me = IDENTITIES[n % len(IDENTITIES)] if IDENTITIES else {}
@@ -122,6 +124,11 @@ class TraineeSideUser(FastHttpUser):
             )
             self._finished()
         if SCENARIO == "signin":
+            # Arrivals evenly over BENCH_SPAWN_SECONDS: user n waits for its slot (locust
+            # spawns the one-shot users faster than its rate asks).
+            STATE["t0"] = STATE.get("t0") or time.time()
+            slot = STATE["t0"] + self.n * SPREAD / max(1, len(IDENTITIES))
+            gevent.sleep(max(0.0, slot - time.time()))
             STATE["first"] = STATE["first"] or time.time()
             serializer = URLSafeSerializer(SECRET, salt="attendance-qr")
             session_id = self.me["session_id"]
