@@ -92,6 +92,24 @@ bench-deps: install
 bench: bench-deps translations
 	$(PY) bench/run.py --scale $(BENCH_SCALE) --duration $(BENCH_DURATION) --users $(BENCH_USERS) \
 	  --pg-url $(PG_TEST_URL) --write-docs
+	$(MAKE) bench-trainees
+
+# The trainee side (issue 20, docs/benchmarks.md): on PostgreSQL, 1,000 trainees rushing 200
+# seats of an open run, 10 classes × 46 trainees signing in within 60 s, and the morning
+# rush (/me, the organizer's class pages, the member's inbox), beside the hello ceiling.
+# bench-cluster: the rush and the sign-in burst through nginx in front of two gunicorn
+# servers sharing PostgreSQL and Redis, the timers running on both (needs nginx and
+# redis-server: `apt-get install -y nginx redis-server`).
+BENCH_TRAINEES ?= 1000
+BENCH_SEATS    ?= 200
+.PHONY: bench-trainees bench-cluster
+bench-trainees: bench-deps translations
+	$(PY) bench/trainees.py --scale $(BENCH_SCALE) --duration $(BENCH_DURATION) --users $(BENCH_USERS) \
+	  --trainees $(BENCH_TRAINEES) --seats $(BENCH_SEATS) --pg-url $(PG_TEST_URL) --write-docs
+
+bench-cluster: bench-deps translations
+	$(PY) bench/trainees.py --cluster --scale $(BENCH_SCALE) --trainees $(BENCH_TRAINEES) \
+	  --seats $(BENCH_SEATS) --pg-url $(PG_TEST_URL) --write-docs
 
 # The season planner: planner vs first come, first served vs the proven bound at 20, 60 and
 # 150 generated requests (bench/planner.py, docs/planner.md).

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask import g, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -233,7 +234,15 @@ def ensure_sessions(training_class: TrainingClass) -> list[AttendanceSession]:
 
     A session kept from an earlier itinerary follows the itinerary's new times; sessions of
     days no longer in the class are left alone when they hold marks. The caller commits.
+
+    A page (GET) derives each class's sessions once: the page and attendance_summary both
+    ask, and deriving reads the whole itinerary (half of the class page's time).
     """
+    derived = None
+    if has_request_context() and request.method in ("GET", "HEAD"):
+        derived = g.setdefault("attendance_sessions_derived", set())
+        if training_class.id in derived:
+            return class_sessions(training_class.id)
     existing = {
         (s.day, s.half): s
         for s in db.session.scalars(
@@ -258,6 +267,8 @@ def ensure_sessions(training_class: TrainingClass) -> list[AttendanceSession]:
         elif session.starts_at != slot["starts"] or session.title != title:
             _set_times(session, slot, title)
     db.session.flush()
+    if derived is not None:
+        derived.add(training_class.id)
     return class_sessions(training_class.id)
 
 

@@ -309,7 +309,13 @@ def _render_me(typed: tuple[int, LeaveForm] | None = None, status: int = 200):
     """The trainee's attendance per class; ``typed`` keeps a refused leave form as typed."""
     cards = []
     now = utcnow()
-    for training_class in roster.classes_of_trainee(current_user):
+    # Cards for the classes not ended yet; ended ones link to their board (公示考勤), so the
+    # page costs the same however many classes the trainee attended before.
+    today = datetime.now(LOCAL_TZ).date()
+    classes, ended = roster.split_ended(roster.classes_of_trainee(current_user), today)
+    # Read before the commits below expire them (each would be loaded again).
+    ended = [(c.id, c.name, c.starts_on, c.ends_on) for c in ended]
+    for training_class in classes:
         entry = services.own_entry(training_class, current_user)
         sessions = services.ensure_sessions(training_class)
         db.session.commit()
@@ -332,7 +338,9 @@ def _render_me(typed: tuple[int, LeaveForm] | None = None, status: int = 200):
                 "leave": leave.my_leave(entry),
             }
         )
-    page = render_template("attendance/me.html", cards=cards, code_form=CodeForm(), marks=MARKS)
+    page = render_template(
+        "attendance/me.html", cards=cards, ended=ended, code_form=CodeForm(), marks=MARKS
+    )
     return page, status
 
 

@@ -150,6 +150,10 @@ def send_outbox(backend: MailBackend | None = None, limit: int = 100) -> tuple[i
                 OutboxEmail.id == email_id,
                 OutboxEmail.attempts == email.attempts,
                 OutboxEmail.sent_at.is_(None),
+                # Still due: another sender that claimed it moved this into the future. (The
+                # row read just above may already show that sender's claim: attempts alone
+                # would let this sender claim it again and send it twice.)
+                OutboxEmail.next_attempt_at <= now,
             )
             .values(
                 attempts=email.attempts + 1,

@@ -81,6 +81,10 @@ def send_sms_outbox(backend: SmsBackend | None = None, limit: int = 100) -> tupl
                 OutboxSms.id == sms_id,
                 OutboxSms.attempts == sms.attempts,
                 OutboxSms.sent_at.is_(None),
+                # Still due: another sender that claimed it moved this into the future. (The
+                # row read just above may already show that sender's claim: attempts alone
+                # would let this sender claim it again and send it twice.)
+                OutboxSms.next_attempt_at <= now,
             )
             .values(
                 attempts=sms.attempts + 1,

@@ -32,8 +32,10 @@ def my_class(class_id: int):
 @login_required
 def me():
     """The trainee's landing page: what is on now and next, their classes and runs."""
-    classes = roster.classes_of_trainee(current_user)
     today = datetime.now(LOCAL_TZ).date()
+    # Full cards (itinerary, notices, electives: about ten statements each) only for classes
+    # not ended yet; ended ones are a list of links, so the page does not grow with history.
+    classes, ended = roster.split_ended(roster.classes_of_trainee(current_user), today)
     cards = []
     for training_class in classes:
         entry = roster.entry_of(training_class.id, current_user)
@@ -58,6 +60,7 @@ def me():
     return render_template(
         "trainees/me.html",
         cards=cards,
+        ended=ended,
         seats=open_runs.my_seats(current_user),
         runs=open_runs.bookable_runs(current_user),
     )

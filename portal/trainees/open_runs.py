@@ -26,6 +26,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.models import User
@@ -321,11 +322,27 @@ def seats_left(run: OpenRun) -> int:
     return max(0, run.seats - held_seats(run.id))
 
 
+def seats_left_of(runs: list[OpenRun]):
+    """``seats_left`` for a list of runs in one grouped count (lists of runs: no N+1)."""
+    ids = [r.id for r in runs]
+    held: dict[int, int] = {}
+    if ids:
+        held = dict(
+            db.session.execute(
+                select(OpenRunSeat.run_id, func.count())
+                .where(OpenRunSeat.run_id.in_(ids), OpenRunSeat.status.in_(SEAT_HOLDING))
+                .group_by(OpenRunSeat.run_id)
+            ).all()
+        )
+    return lambda run: max(0, run.seats - held.get(run.id, 0))
+
+
 def bookable_runs(actor: Any = None) -> list[OpenRun]:
     """Runs still taking bookings, soonest first (for a user: only those open to them)."""
     runs = list(
         db.session.scalars(
             select(OpenRun)
+            .options(selectinload(OpenRun.quotas))
             .where(OpenRun.status == "open", OpenRun.booking_deadline >= today())
             .order_by(OpenRun.starts_on, OpenRun.id)
         )
@@ -421,6 +438,23 @@ def _who(actor: Any, cadre: Mapping[str, Any] | None) -> tuple[User, str, str]:
     raise PermissionDenied(_("只有学员本人或选派单位的联系人可以报名。"))
 
 
+def _full_without_lock(run_id: int, account_id: int | None) -> bool:
+    """Whether an open run taking bookings has no seat left, read without its lock, for an
+    account that holds none (a taken seat's own message comes from the locked checks)."""
+    run = db.session.get(OpenRun, run_id)
+    if run is None or run.status != "open" or today() > run.booking_deadline:
+        return False
+    if account_id is not None and db.session.scalar(
+        select(OpenRunSeat.id).where(
+            OpenRunSeat.run_id == run_id,
+            OpenRunSeat.user_id == account_id,
+            OpenRunSeat.status != "cancelled",
+        )
+    ):
+        return False
+    return held_seats(run_id) >= run.seats
+
+
 def book_seat(
     run_id: int, actor: Any, *, cadre: Mapping[str, Any] | None = None, waitlist: bool = False
 ) -> OpenRunSeat:
@@ -434,6 +468,11 @@ def book_seat(
         raise PermissionDenied(_("只有学员本人或选派单位的联系人可以报名。"))
     actor_id = actor.id
     account, name, unit = _who(actor, cadre)
+    if not waitlist and _full_without_lock(run_id, account.id):
+        # A rush: most attempts find the run full. Refused here without queueing on the
+        # run's lock, they cost less than a booking (a seat freed meanwhile may be missed;
+        # nothing is ever booked without the lock).
+        raise ServiceError(_("名额已满，可以加入候补名单。"))
     db.session.commit()  # a new cadre account exists before the lock is taken
     account_id = account.id
     run = lock_run(run_id)

@@ -17,11 +17,13 @@ import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.models import User
@@ -175,6 +177,7 @@ def entries_of(training_class: TrainingClass) -> list[RosterEntry]:
     return list(
         db.session.scalars(
             select(RosterEntry)
+            .options(selectinload(RosterEntry.user))
             .where(RosterEntry.class_id == training_class.id)
             .order_by(RosterEntry.id)
         )
@@ -307,6 +310,14 @@ def classes_of_trainee(user: Any) -> list[TrainingClass]:
             .where(RosterEntry.user_id == user.id, TrainingClass.cancelled.is_(False))
             .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc())
         )
+    )
+
+
+def split_ended(classes: list[TrainingClass], today: date) -> tuple[list, list]:
+    """The classes not ended by ``today`` and those ended (the trainee's history)."""
+    return (
+        [c for c in classes if c.ends_on >= today],
+        [c for c in classes if c.ends_on < today],
     )
 
 

@@ -18,10 +18,11 @@ from portal.trainees.views import bp, form_error
 
 @bp.get("/runs")
 def runs():
+    runs = open_runs.bookable_runs()
     return render_template(
         "trainees/runs.html",
-        runs=open_runs.bookable_runs(),
-        left=open_runs.seats_left,
+        runs=runs,
+        left=open_runs.seats_left_of(runs),
         may_book=open_runs.may_book,
         can_publish=open_runs.can_publish(current_user),
     )
@@ -160,10 +161,11 @@ def run_new():
 def runs_manage():
     if not open_runs.can_publish(current_user):
         abort(403)
+    runs = open_runs.all_runs(current_user)
     return render_template(
         "trainees/runs_manage.html",
-        runs=open_runs.all_runs(current_user),
-        left=open_runs.seats_left,
+        runs=runs,
+        left=open_runs.seats_left_of(runs),
     )
 
 

@@ -42,6 +42,8 @@ PG_ADMIN = os.environ.get(
 
 INSTALL = "make install"
 INSTALL_GUNICORN = ".venv/bin/python -m pip install 'gunicorn>=23'"
+# Section 10's proof on one machine (bench/trainees.py --cluster): two servers behind nginx.
+BENCH_CLUSTER = "make bench-cluster"
 CREATE_DATABASE = (
     'psql -h 127.0.0.1 -U postgres -c "CREATE ROLE ringroute LOGIN" '
     '-c "CREATE DATABASE ringroute OWNER ringroute"'
@@ -62,6 +64,7 @@ SYSTEMD_RELOAD = "/bin/kill -HUP $MAINPID"
 SEND_MAIL = "/srv/portal/.venv/bin/flask --app portal portal send-mail --loop --interval 30"
 WAITLIST = "/srv/portal/.venv/bin/flask --app portal portal process-waitlist"
 OPEN_RUNS = "/srv/portal/.venv/bin/flask --app portal portal process-open-runs"
+FLAG_WITHDRAWALS = "/srv/portal/.venv/bin/flask --app portal portal flag-withdrawals"
 DUMP = (
     "pg_dump -h 127.0.0.1 -U ringroute --format=custom "
     "--file=/srv/portal/backups/ringroute.dump ringroute"
@@ -87,6 +90,7 @@ RUN_HERE = {
     SEND_MAIL,
     WAITLIST,
     OPEN_RUNS,
+    FLAG_WITHDRAWALS,
     DUMP,
     BACKUP_UPLOADS,
     RESTORE,
@@ -94,7 +98,7 @@ RUN_HERE = {
     CLEAR_CACHE,
     REDIS_SCAN,
 }
-RUN_BY_MAKE_BENCH = {INSTALL, INSTALL_GUNICORN}
+RUN_BY_MAKE_BENCH = {INSTALL, INSTALL_GUNICORN, BENCH_CLUSTER}
 
 
 def guide_commands(text: str) -> list[str]:
@@ -364,6 +368,7 @@ def test_outbox_sender_and_waiting_list_jobs(deployment: Deployment):
         sender.wait(timeout=10)
     assert "expired offers processed" in deployment.run(WAITLIST).stdout
     assert "runs confirmed" in deployment.run(OPEN_RUNS).stdout
+    assert "flagged for withdrawal" in deployment.run(FLAG_WITHDRAWALS).stdout
 
 
 def test_backup_and_restore(deployment: Deployment):

@@ -185,3 +185,23 @@ def test_trainees_cannot_cancel_after_the_deadline_but_the_publisher_can(demo, m
     with pytest.raises(ServiceError, match="取消截止"):
         open_runs.cancel_seat(run.id, seat.id, a)
     open_runs.cancel_seat(run.id, seat.id, user("office"))
+
+
+def test_a_full_run_refuses_without_waiting_for_its_lock(demo, monkeypatch):
+    """In a rush most attempts find the run full: refused before the run's lock (issue 20)."""
+    run = publish(seats=1)
+    a = trainee_account("甲", "13900000111")
+    b = trainee_account("乙", "13900000112")
+    open_runs.book_seat(run.id, a)
+
+    def no_lock(run_id):
+        raise AssertionError("the run's lock was taken for a refusal")
+
+    monkeypatch.setattr(open_runs, "lock_run", no_lock)
+    with pytest.raises(ServiceError, match="名额已满"):
+        open_runs.book_seat(run.id, b)
+    monkeypatch.undo()
+    # The seat holder is still told they hold one, and waiting lists still work.
+    with pytest.raises(ServiceError, match="已在该班次中"):
+        open_runs.book_seat(run.id, a)
+    assert open_runs.book_seat(run.id, b, waitlist=True).status == "waitlisted"
