@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, TimeField
 from wtforms.validators import ValidationError
@@ -143,3 +144,20 @@ class ClockField(TimeField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(_l("请填写有效的时间，如 09:00。")) from error
+
+
+def show_errors(form: Any, error: Any) -> None:
+    """Put a service's messages (``portal.errors.ServiceError``) beside the form fields they
+    concern, else on top of the page; what was typed stays in the form."""
+    from portal.errors import ValidationFailed
+
+    errors = (
+        error.errors if isinstance(error, ValidationFailed) else {error.field or "": error.message}
+    )
+    for name, message in errors.items():
+        field = getattr(form, name, None) if name and form is not None else None
+        if field is not None and hasattr(field, "errors"):
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
+        else:
+            flash(message, "danger")

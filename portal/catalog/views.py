@@ -22,8 +22,9 @@ from portal.catalog.models import (
     TeacherUnavailability,
     TeachingSite,
 )
-from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.maps import geo
 from portal.maps import services as maps
 from portal.maps.drawing import render_svg
@@ -87,19 +88,6 @@ def member_choices(blank: str | None = None) -> list[SelectChoice]:
     members = db.session.scalars(select(Member).order_by(Member.id))
     found = [SelectChoice(str(m.id), m.short_name) for m in members]
     return [SelectChoice("", blank), *found] if blank else found
-
-
-def show_errors(form: Any, error: ServiceError) -> None:
-    """Put a service's messages beside the form fields they concern, else on top of the page."""
-    errors = (
-        error.errors if isinstance(error, ValidationFailed) else {error.field or "": error.message}
-    )
-    for name, message in errors.items():
-        field = getattr(form, name, None) if name else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "danger")
 
 
 def members_with(model: type, *conditions: Any, chosen: int | None = None) -> list[SelectChoice]:

@@ -33,6 +33,7 @@ from portal.directory import assessment, forms, services, supervision, yearly
 from portal.directory.models import SiteChangeRequest, SiteWarning, SupervisionVisit
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.scheduling.settings import setting
 
 log = logging.getLogger(__name__)
@@ -426,13 +427,7 @@ def visit_new():
             )
         except ServiceError as error:
             db.session.rollback()
-            errors = error.errors if isinstance(error, ValidationFailed) else {"": error.message}
-            for name, message in errors.items():
-                field = getattr(form, name, None) if name else None
-                if field is not None:
-                    field.errors = [*field.errors, message]
-                else:
-                    flash(message, "danger")
+            show_errors(form, error)
         else:
             db.session.commit()
             flash(_("已安排督查。"), "success")

@@ -24,8 +24,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.catalog.models import TeachingSite
-from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.planner import services
 from portal.planner.forms import ActionForm, RequestForm, RunForm, SeasonForm
 from portal.planner.models import PlanItem
@@ -43,18 +44,6 @@ def guarded(call: Any, *args: Any, **kwargs: Any) -> Any:
         abort(403)
     except NotFound:
         abort(404)
-
-
-def form_error(form: Any, error: ServiceError) -> None:
-    if isinstance(error, ValidationFailed):
-        for name, message in error.errors.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                flash(message, "danger")
-        return
-    flash(error.message, "danger")
 
 
 @bp.get("")
@@ -78,7 +67,7 @@ def season_new():
             return redirect(url_for("planner.season", season_id=season.id))
         except ServiceError as error:
             db.session.rollback()
-            form_error(form, error)
+            show_errors(form, error)
     return render_template("planner/season_form.html", form=form), 400 if form.errors else 200
 
 
@@ -151,7 +140,7 @@ def request_new(season_id: int):
             return redirect(url_for("planner.season", season_id=found.id))
         except ServiceError as error:
             db.session.rollback()
-            form_error(form, error)
+            show_errors(form, error)
     status = 400 if request.method == "POST" else 200
     return render_template("planner/request_form.html", form=form, season=found), status
 
@@ -181,7 +170,7 @@ def request_edit(request_id: int):
             return redirect(url_for("planner.season", season_id=found.season_id))
         except ServiceError as error:
             db.session.rollback()
-            form_error(form, error)
+            show_errors(form, error)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "planner/request_form.html",

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.reports import exports, review, survey
 from portal.reports.forms import (
     ClassPlanForm,
@@ -31,17 +32,6 @@ from portal.scheduling.classes import active_bookings, needs_ring_route, require
 from portal.scheduling.models import RouteTemplate, TrainingClass
 
 ID = "int(max=2147483647)"
-
-
-def _show(form: Any, error: ValidationFailed) -> None:
-    """Every field's message on its field; others as a flash."""
-    for name, message in error.errors.items():
-        bad = getattr(form, name, None)
-        if bad is not None and hasattr(bad, "errors"):
-            if message not in bad.errors:
-                bad.errors = [*bad.errors, message]
-        else:
-            flash(message, "danger")
 
 
 # ---------------------------------------------------------------- plan review
@@ -103,7 +93,7 @@ def class_plan(class_id: int):
             review.submit_plan(training_class, current_user, form.values())
         except ValidationFailed as error:
             db.session.rollback()
-            _show(form, error)
+            show_errors(form, error)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -115,7 +105,7 @@ def class_plan(class_id: int):
         try:
             review.validate_plan(training_class, form.values())
         except ValidationFailed as error:
-            _show(form, error)
+            show_errors(form, error)
     return _render_plan(training_class, plan, form, 400)
 
 
@@ -145,7 +135,7 @@ def class_plan_decide(class_id: int):
     except (ValidationFailed, ServiceError) as error:
         db.session.rollback()
         if isinstance(error, ValidationFailed):
-            _show(decision, error)
+            show_errors(decision, error)
         else:
             flash(str(error), "danger")
         form = ClassPlanForm(obj=plan)
@@ -167,7 +157,7 @@ def class_plan_exempt(class_id: int):
             review.exempt(plan, current_user, exemption.reason.data)
         except ValidationFailed as error:
             db.session.rollback()
-            _show(exemption, error)
+            show_errors(exemption, error)
         else:
             db.session.commit()
             flash(_("已登记免于环线的理由。"), "success")
@@ -223,7 +213,7 @@ def surveys():
                 opened = survey.open_survey(current_user, values)
             except ValidationFailed as error:
                 db.session.rollback()
-                _show(form, error)
+                show_errors(form, error)
             else:
                 db.session.commit()
                 flash(_("已发起需求征集：%(title)s", title=opened.title), "success")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.catalog.models import Teacher
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.sharing import forms, services
 
 bp = Blueprint("sharing", __name__, url_prefix="/sharing", template_folder="templates")
@@ -46,13 +47,7 @@ def index():
             )
         except ServiceError as error:
             db.session.rollback()
-            errors = error.errors if isinstance(error, ValidationFailed) else {"": error.message}
-            for name, message in errors.items():
-                field = getattr(form, name, None) if name else None
-                if field is not None:
-                    field.errors = [*field.errors, message]
-                else:
-                    flash(message, "danger")
+            show_errors(form, error)
         else:
             db.session.commit()
             flash(_("已提交借用申请，等待教师所在单位确认。"), "success")

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from portal.catalog.models import Course
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.scheduling.fitting import BookingRefused, bookable_sites_query
 from portal.trainees import electives, roster
 from portal.trainees.forms import ElectiveForm
-from portal.trainees.views import bp, form_error, managed_class
+from portal.trainees.views import bp, managed_class
 
 
 def option_choices(form: ElectiveForm) -> None:
@@ -41,7 +42,7 @@ def class_electives(class_id: int):
         except BookingRefused as refused:
             problems = [p.message for p in refused.problems]
         except ServiceError as error:
-            form_error(form, error)
+            show_errors(form, error)
         else:
             flash(_("选学已设置，各备选项已预约，学员已收到选择通知。"), "success")
             return redirect(url_for(".class_electives", class_id=class_id))

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.scheduling.fitting import BookingRefused
 from portal.scheduling.models import RouteTemplate
 from portal.trainees import open_runs
 from portal.trainees.forms import ActionForm, BookSeatForm, CadreForm, RunForm
-from portal.trainees.views import bp, form_error
+from portal.trainees.views import bp
 
 
 @bp.get("/runs")
@@ -146,7 +147,7 @@ def run_new():
         except BookingRefused as refused:
             problems = [p.message for p in refused.problems]
         except ServiceError as error:
-            form_error(form, error)
+            show_errors(form, error)
         else:
             flash(_("开放班次已发布，线路已按名额预约。"), "success")
             return redirect(url_for(".run_manage", run_id=run.id))

@@ -23,8 +23,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
-from portal.errors import NotFound, ServiceError, ValidationFailed
+from portal.errors import NotFound, ServiceError
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.scheduling.models import TrainingClass
 from portal.trainees import access, accounts, notices, roster, roster_excel
 from portal.trainees.forms import (
@@ -46,23 +47,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"qr_svg": qr_svg}
-
-
-def form_error(form: Any, error: ServiceError) -> None:
-    """Put a service's message beside its field (or on top); what was typed stays."""
-    if isinstance(error, ValidationFailed):
-        for name, message in error.errors.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                flash(message, "danger")
-        return
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "danger")
 
 
 def managed_class(class_id: int) -> TrainingClass:
@@ -112,7 +96,7 @@ def roster_index(class_id: int):
         try:
             entry = roster.add_trainee(training_class, current_user, form.values())
         except ServiceError as error:
-            form_error(form, error)
+            show_errors(form, error)
         else:
             flash(_("已保存学员：%(name)s", name=entry.name), "success")
             return redirect(url_for(".roster_index", class_id=class_id))
@@ -134,7 +118,7 @@ def roster_edit(class_id: int, entry_id: int):
         try:
             roster.update_trainee(training_class, entry_id, current_user, form.values())
         except ServiceError as error:
-            form_error(form, error)
+            show_errors(form, error)
         else:
             flash(_("已保存。"), "success")
             return redirect(url_for(".roster_index", class_id=class_id))
@@ -277,7 +261,7 @@ def class_notices(class_id: int):
         try:
             notices.post_notice(training_class, current_user, form.title.data, form.body.data)
         except ServiceError as error:
-            form_error(form, error)
+            show_errors(form, error)
         else:
             flash(_("通知已发布，并已通过站内消息和短信发给学员。"), "success")
             return redirect(url_for(".class_notices", class_id=class_id))
@@ -308,7 +292,7 @@ def class_profile(class_id: int):
                 form.calendar_shared.data,
             )
         except ServiceError as error:
-            form_error(form, error)
+            show_errors(form, error)
         else:
             flash(_("已保存。"), "success")
             return redirect(url_for(".roster_index", class_id=class_id))
@@ -355,7 +339,7 @@ def activate(token: str):
                 404,
             )
         except ServiceError as error:
-            form_error(form, error)
+            show_errors(form, error)
         else:
             login_user(user)
             flash(_("账号已激活。以后请用手机号 %(name)s 登录。", name=user.username), "success")
