@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -210,21 +211,33 @@ def export_text(meeting: Meeting, markdown: bool = False) -> str:
     lines.append(meeting.minutes or _("（尚未填写）"))
     lines += ["", heading(_("四、"), _("议定事项")), ""]
     today = today_local()
-    for number, decision in enumerate(meeting.decisions, 1):
-        state = decision.status_label
-        if decision.overdue_on(today):
-            state = _("已逾期")
+    # One decision assigned to several members is one row per member; the record lists it
+    # once, naming every member (and each one's state where they differ).
+    groups: dict[tuple[str, Any], list[Any]] = {}
+    for decision in meeting.decisions:
+        groups.setdefault((decision.text, decision.due_on), []).append(decision)
+    for number, ((text, due_on), decisions) in enumerate(groups.items(), 1):
+        states = [_("已逾期") if d.overdue_on(today) else d.status_label for d in decisions]
+        names = [d.member.short_name for d in decisions]
+        if len(set(states)) == 1:
+            state = states[0]
+        else:
+            state = "、".join(f"{name}{s}" for name, s in zip(names, states, strict=True))
         line = _(
             "%(number)s. %(text)s（承办单位：%(member)s；办理期限：%(day)s；%(state)s）",
             number=number,
-            text=decision.text,
-            member=decision.member.short_name,
-            day=decision.due_on.isoformat(),
+            text=text,
+            member="、".join(names),
+            day=due_on.isoformat(),
             state=state,
         )
         lines.append(line)
-        if decision.done_note:
-            lines.append("   " + _("办理情况：%(note)s", note=decision.done_note))
+        for decision in decisions:
+            if decision.done_note:
+                note = decision.done_note
+                if len(decisions) > 1:
+                    note = f"{decision.member.short_name}：{note}"
+                lines.append("   " + _("办理情况：%(note)s", note=note))
     if not meeting.decisions:
         lines.append(_("（暂无议定事项）"))
     return "\n".join(lines) + "\n"

@@ -376,3 +376,19 @@ def test_fixed_time_stored_utc(demo):
     day = future_weekday(2)
     meeting = make_meeting(day=day, start_time=time(9), end_time=time(10))
     assert meeting.starts_at == datetime.combine(day, time(1), tzinfo=UTC)
+
+
+def test_a_decision_for_several_members_is_one_item_of_the_record(client, demo):
+    meeting = full_meeting()
+    add_decisions(
+        meeting,
+        user("office"),
+        [member("party_school").id, member("songshan_base").id],
+        "共同编写现场教学案例",
+        today_local() + timedelta(days=30),
+    )
+    db.session.commit()
+    login(client, "office")
+    text = client.get(f"/meetings/{meeting.id}/export.txt").get_data().decode("utf-8-sig")
+    assert text.count("共同编写现场教学案例") == 1
+    assert "2. 共同编写现场教学案例（承办单位：市委党校、松山基地" in text
