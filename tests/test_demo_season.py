@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.meetings.demo import DEMO_MEETING
 from portal.meetings.models import Decision, Meeting
 from portal.notifications.models import Message
-from portal.scheduling.demo import DEMO_CLASSES
+from portal.scheduling.demo import DEMO_CLASSES, NOTICE
 from portal.scheduling.models import Booking, Reservation
 from tests.conftest import login
 
@@ -47,9 +47,10 @@ def test_season_shows_bookings_meeting_and_events_and_loads_once(app, client):
         assert CONTEST in events_page and TRAINING in events_page, key
     login(client, "office")
     assert DEMO_MEETING in client.get("/meetings/").get_data(as_text=True)
+    assert CONTEST in client.get("/events").get_data(as_text=True)
     assert "议定事项已办结" in client.get("/messages").get_data(as_text=True)
     login(client, "trainee")
-    assert "【" in client.get("/messages").get_data(as_text=True)
+    assert NOTICE[0] in client.get("/messages").get_data(as_text=True)
     before = _counts()
     load_demo(season=True)
     assert _counts() == before
