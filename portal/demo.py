@@ -49,6 +49,9 @@ SEASON_PARTS: dict[str, str] = {
     "planner": "portal.planner.demo:load_demo_planner",
     "reports": "portal.reports.demo:load_demo_reports",
     "directory": "portal.directory.demo:load_demo_directory",
+    "scheduling": "portal.scheduling.demo:load_demo_bookings",
+    "meetings": "portal.meetings.demo:load_demo_meetings",
+    "events": "portal.events.demo:load_demo_events",
 }
 
 
