@@ -109,7 +109,7 @@ def test_trainee_on_a_phone_reads_acknowledges_chooses_and_books(new_page, base_
 
     card.get_by_role("link", name="完整行程").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_CLASS)
-    expect(page.get_by_test_id("notice").first).to_contain_text("明日集合时间调整")
+    expect(page.get_by_test_id("notice").filter(has_text="明日集合时间调整")).to_be_visible()
     assert_no_horizontal_scroll(page)
     save_screenshot(page, "trainee-class")
 
