@@ -241,7 +241,7 @@ def site_detail(site_id: int):
     bookable = db.session.scalar(
         bookable_sites_query().where(TeachingSite.id == site.id).with_only_columns(TeachingSite.id)
     )
-    can = editable(site.member_id)
+    can = services.can_edit_item(current_user, site)
     return render_template(
         "catalog/site_detail.html",
         site=site,
@@ -295,7 +295,7 @@ def teacher_detail(teacher_id: int):
 @bp.get("/courses/<int:course_id>")
 def course_detail(course_id: int):
     course = db.session.get(Course, course_id) or abort(404)
-    can = editable(course.member_id)
+    can = services.can_edit_item(current_user, course)
     return render_template(
         "catalog/course_detail.html",
         course=course,
