@@ -122,13 +122,17 @@ def require_edit_item(user: Any, item: Any) -> None:
         raise NotFound(_("没有找到该条目，或您无权修改它。"))
 
 
+def may_name_coowners(user: Any, item: Any) -> bool:
+    """The office or the owning member's admin names an item's co-owners."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_office or (user.role == "member_admin" and user.member_id == item.member_id)
+
+
 def set_coowners(item: Any, actor: Any, member_ids: Iterable[Any]) -> dict[str, list[str]]:
     """Name the co-owning members of a site or course. The office or the owner's admin
     decides; the owner itself is never a co-owner. Recorded in history. The caller commits."""
-    if not (
-        getattr(actor, "is_office", False)
-        or (getattr(actor, "role", "") == "member_admin" and actor.member_id == item.member_id)
-    ):
+    if not may_name_coowners(actor, item):
         raise NotFound(_("没有找到该条目，或您无权修改它。"))
     ids: set[int] = set()
     for value in member_ids:

@@ -127,3 +127,25 @@ def test_report_counts_a_coowned_item_for_each_coowner(demo):
         sites_added(period, Scope(None)).with_only_columns(TeachingSite.id)
     ).all()
     assert consortium.count(site.id) == 1  # consortium-wide it is still one site
+
+
+def test_owner_admin_names_coowners_on_the_page(demo, client):
+    site = site_of("party_school")
+    login(client, "party_school_staff")
+    assert "保存共建单位" not in client.get(f"/sites/{site.id}").get_data(as_text=True)
+    url = f"/sites/{site.id}/coowners"
+    assert client.post(url, data={"coowners": str(member("songshan_base").id)}).status_code == 404
+    client.post("/logout")
+    login(client, "party_school_admin")
+    assert "保存共建单位" in client.get(f"/sites/{site.id}").get_data(as_text=True)
+    response = client.post(url, data={"coowners": "坏"}, follow_redirects=True)
+    assert response.status_code == 200 and "请选择有效的成员单位" in response.get_data(as_text=True)
+    assert client.post(url, data={"coowners": str(member("songshan_base").id)}).status_code == 302
+    db.session.refresh(site)
+    assert [m.key for m in site.coowners] == ["songshan_base"]
+    course = db.session.scalars(
+        select(Course).where(Course.member_id == member("party_school").id)
+    ).first()
+    assert client.post(f"/courses/{course.id}/coowners", data={}).status_code == 302
+    db.session.refresh(course)
+    assert course.coowners == []
