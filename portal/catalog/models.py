@@ -60,6 +60,22 @@ def _catalog_args(table: str) -> tuple:
     )
 
 
+# Joint ownership (共建): members besides the owner that co-own a site or course; their
+# staff may edit it and the yearly report counts it for each of them (docs/catalogue.md).
+site_coowners = Table(
+    "site_coowners",
+    db.metadata,
+    Column("site_id", ForeignKey("teaching_sites.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+)
+course_coowners = Table(
+    "course_coowners",
+    db.metadata,
+    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class TeachingSite(CatalogItem, db.Model):
     """A teaching site (现场教学点) that belongs to one member."""
 
@@ -97,6 +113,7 @@ class TeachingSite(CatalogItem, db.Model):
     longitude: Mapped[float | None] = mapped_column(Float)
 
     member: Mapped[Member] = relationship()
+    coowners: Mapped[list[Member]] = relationship(secondary=site_coowners, order_by="Member.id")
 
     @property
     def admission_label(self) -> str:
@@ -167,6 +184,7 @@ class Course(CatalogItem, db.Model):
     excellent: Mapped[bool] = mapped_column(default=False)
 
     member: Mapped[Member] = relationship()
+    coowners: Mapped[list[Member]] = relationship(secondary=course_coowners, order_by="Member.id")
     site: Mapped[TeachingSite | None] = relationship()
     teachers: Mapped[list[Teacher]] = relationship(
         secondary=course_teachers, back_populates="courses", order_by="Teacher.id"

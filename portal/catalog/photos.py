@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from portal.catalog.models import SitePhoto, TeachingSite
-from portal.catalog.services import record_change, require_edit
+from portal.catalog.services import record_change, require_edit_item
 from portal.catalog.uploads import remove_stored, upload_dir
 from portal.errors import ServiceError
 from portal.extensions import db
@@ -115,7 +115,7 @@ def add_photo(site: TeachingSite, actor: Any, upload: FileStorage, caption: str 
 
     The caller commits; on an exception nothing is stored.
     """
-    require_edit(actor, site.member_id)
+    require_edit_item(actor, site)
     caption = (caption or "").replace("\x00", "").strip()
     if len(caption) > 128:
         raise ServiceError(_("说明不能超过 128 个字。"), "caption")
@@ -154,7 +154,7 @@ def remove_photo(photo: SitePhoto, actor: Any) -> tuple[str, str]:
     Returns its files' names: the caller removes them (``remove_files``) once committed.
     """
     site = photo.site
-    require_edit(actor, site.member_id)
+    require_edit_item(actor, site)
     names = (photo.stored_name, photo.thumb_name)
     record_change(site, "photo", actor, {"photo": [photo.caption or _("照片"), ""]})
     db.session.delete(photo)

@@ -104,6 +104,59 @@ def require_edit(user: Any, member_id: int) -> None:
         raise NotFound(_("没有找到该条目，或您无权修改它。"))
 
 
+def coowner_ids(item: Any) -> set[int]:
+    """Members co-owning ``item`` (共建); only sites and courses have co-owners."""
+    return {m.id for m in getattr(item, "coowners", None) or ()}
+
+
+def can_edit_item(user: Any, item: Any) -> bool:
+    """Whether ``user`` may change ``item``: its owner's staff, a co-owner's staff, the office."""
+    if can_edit(user, item.member_id):
+        return True
+    return bool(getattr(user, "is_member_user", False) and user.member_id in coowner_ids(item))
+
+
+def require_edit_item(user: Any, item: Any) -> None:
+    """Raise NotFound (404) unless ``user`` may change ``item`` (co-owners included)."""
+    if not can_edit_item(user, item):
+        raise NotFound(_("没有找到该条目，或您无权修改它。"))
+
+
+def may_name_coowners(user: Any, item: Any) -> bool:
+    """The office or the owning member's admin names an item's co-owners."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_office or (user.role == "member_admin" and user.member_id == item.member_id)
+
+
+def set_coowners(item: Any, actor: Any, member_ids: Iterable[Any]) -> dict[str, list[str]]:
+    """Name the co-owning members of a site or course. The office or the owner's admin
+    decides; the owner itself is never a co-owner. Recorded in history. The caller commits."""
+    if not may_name_coowners(actor, item):
+        raise NotFound(_("没有找到该条目，或您无权修改它。"))
+    ids: set[int] = set()
+    for value in member_ids:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValidationFailed({"coowners": _("请选择有效的成员单位。")}) from None
+        if not valid_id(number):
+            raise ValidationFailed({"coowners": _("请选择有效的成员单位。")})
+        ids.add(number)
+    ids.discard(item.member_id)
+    members = list(db.session.scalars(select(Member).where(Member.id.in_(ids)))) if ids else []
+    if len(members) != len(ids):
+        raise ValidationFailed({"coowners": _("请选择有效的成员单位。")})
+    old = sorted(m.name for m in item.coowners)
+    new = sorted(m.name for m in members)
+    if old == new:
+        return {}
+    item.coowners = sorted(members, key=lambda m: m.id)
+    changed = {"coowners": ["、".join(old) or "—", "、".join(new) or "—"]}
+    record_change(item, "edit", actor, changed)
+    return changed
+
+
 def require_office(user: Any) -> None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_office:
         raise PermissionDenied(_("只有环线办可以进行此操作。"))
@@ -133,7 +186,7 @@ def get_item(model: type, item_id: int) -> Any:
 
 def get_for_edit(model: type, item_id: int, user: Any) -> Any:
     item = get_item(model, item_id)
-    require_edit(user, item.member_id)
+    require_edit_item(user, item)
     return item
 
 
@@ -398,7 +451,7 @@ def update_item(
     item: Item, actor: Any, values: dict[str, Any], reason: str = ""
 ) -> dict[str, list[str]]:
     """Edit an item; from now on `sync` keeps the portal's values. The caller commits."""
-    require_edit(actor, item.member_id)
+    require_edit_item(actor, item)
     values = validate(type(item), values, item.member_id)
     reason = checked_reason(reason)
     if isinstance(item, TeachingSite):
@@ -418,7 +471,7 @@ STATUS_ACTIONS = {"suspended": "suspend", "retired": "retire", "active": "activa
 
 def change_status(item: Item, actor: Any, status: str, reason: str) -> None:
     """Suspend (暂停), retire (退出) or reactivate an item, with a reason. The caller commits."""
-    require_edit(actor, item.member_id)
+    require_edit_item(actor, item)
     if status not in STATUS_ACTIONS:
         raise ServiceError(_("无效的状态。"), "status")
     reason = (reason or "").strip()
@@ -776,7 +829,7 @@ def add_material(
     """List a teaching material (教材) or case (案例) with a course, with an optional file."""
     from portal.catalog import uploads
 
-    require_edit(actor, course.member_id)
+    require_edit_item(actor, course)
     values = {"title": title}
     errors: dict[str, str] = {}
     clean_text(errors, values, "title", _("标题"), required=True, limit=200)
@@ -799,7 +852,7 @@ def add_material(
 def remove_material(material: CourseMaterial, actor: Any) -> None:
     from portal.catalog import uploads
 
-    require_edit(actor, material.course.member_id)
+    require_edit_item(actor, material.course)
     record_change(material.course, "material", actor, {material.kind_label: [material.title, ""]})
     uploads.remove_stored(material.stored_name)
     db.session.delete(material)

@@ -22,7 +22,7 @@ from portal.catalog.models import (
     TeacherUnavailability,
     TeachingSite,
 )
-from portal.errors import NotFound, PermissionDenied, ServiceError
+from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.formfields import show_errors
 from portal.maps import geo
@@ -121,6 +121,17 @@ def page_args() -> dict[str, Any]:
 
 def editable(member_id: int) -> bool:
     return services.can_edit(current_user, member_id)
+
+
+def coowner_form(item: Any) -> dict[str, Any] | None:
+    """The co-owner picker for those who may name co-owners, else None."""
+    if not services.may_name_coowners(current_user, item):
+        return None
+    chosen = services.coowner_ids(item)
+    members = db.session.scalars(
+        select(Member).where(Member.id != item.member_id).order_by(Member.id)
+    ).all()
+    return {"form": forms.ConfirmForm(prefix="co"), "members": members, "chosen": chosen}
 
 
 # ---------------------------------------------------------------- lists
@@ -241,7 +252,7 @@ def site_detail(site_id: int):
     bookable = db.session.scalar(
         bookable_sites_query().where(TeachingSite.id == site.id).with_only_columns(TeachingSite.id)
     )
-    can = editable(site.member_id)
+    can = services.can_edit_item(current_user, site)
     return render_template(
         "catalog/site_detail.html",
         site=site,
@@ -266,6 +277,7 @@ def site_detail(site_id: int):
         photo_form=forms.PhotoForm(prefix="photo") if can else None,
         delete_form=forms.ConfirmForm(prefix="x") if can else None,
         can_edit=can,
+        coowner_form=coowner_form(site),
         status_form=forms.StatusForm(prefix="status") if can else None,
         assess_form=forms.AssessmentForm(prefix="assess")
         if current_user.is_authenticated and current_user.is_office
@@ -295,13 +307,14 @@ def teacher_detail(teacher_id: int):
 @bp.get("/courses/<int:course_id>")
 def course_detail(course_id: int):
     course = db.session.get(Course, course_id) or abort(404)
-    can = editable(course.member_id)
+    can = services.can_edit_item(current_user, course)
     return render_template(
         "catalog/course_detail.html",
         course=course,
         teachers=[t for t in course.teachers if services.teacher_visible(t, current_user)],
         history=services.history(course) if current_user.is_authenticated else [],
         can_edit=can,
+        coowner_form=coowner_form(course),
         is_office=current_user.is_authenticated and current_user.is_office,
         status_form=forms.StatusForm(prefix="status") if can else None,
         material_form=forms.MaterialForm(prefix="mat") if can else None,
@@ -547,6 +560,38 @@ def course_excellent(course_id: int):
     db.session.commit()
     flash(_("已更新精品课程标记。"), "success")
     return redirect(url_for("catalog.course_detail", course_id=course.id))
+
+
+def _set_coowners(model: type, item_id: int, endpoint: str, arg: str):
+    item = db.session.get(model, item_id)
+    if item is None or not services.may_name_coowners(current_user, item):
+        abort(404)
+    if not forms.ConfirmForm(prefix="co").validate_on_submit():
+        abort(400)
+    try:
+        services.set_coowners(item, current_user, request.form.getlist("coowners"))
+    except ValidationFailed as error:
+        db.session.rollback()
+        for message in error.errors.values():
+            flash(message, "danger")
+    else:
+        db.session.commit()
+        flash(_("已更新共建单位。"), "success")
+    return redirect(url_for(endpoint, **{arg: item_id}))
+
+
+@bp.post("/sites/<int:item_id>/coowners")
+@login_required
+def sites_coowners(item_id: int):
+    """Name a site's co-owning members (共建): the office or the owner's admin."""
+    return _set_coowners(TeachingSite, item_id, "catalog.site_detail", "site_id")
+
+
+@bp.post("/courses/<int:item_id>/coowners")
+@login_required
+def courses_coowners(item_id: int):
+    """Name a course's co-owning members (共建): the office or the owner's admin."""
+    return _set_coowners(Course, item_id, "catalog.course_detail", "course_id")
 
 
 @bp.post("/courses/<int:course_id>/materials")

@@ -30,9 +30,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
-from portal.catalog.models import Course, CourseMaterial, EventType, Teacher, TeachingSite
+from portal.catalog.models import (
+    Course,
+    CourseMaterial,
+    EventType,
+    Teacher,
+    TeachingSite,
+    course_coowners,
+    site_coowners,
+)
 from portal.events.models import EventSession, JointEvent
 from portal.extensions import db
 from portal.meetings.models import Meeting, MeetingInvitation
@@ -337,12 +345,22 @@ figure(
     _l("个"),
     table="resources",
     kind="site",
-    definition=_l("统计期内新建的教学点"),
+    definition=_l("统计期内新建的教学点；共建教学点在成员单位范围内为每个共建单位各计一次"),
 )
 def sites_added(period: Period, scope: Scope) -> Select:
     query = select(TeachingSite).where(created_in(TeachingSite.created_at, period))
     if scope.member is not None:
-        query = query.where(TeachingSite.member_id == scope.member.id)
+        # Joint ownership (共建): a co-owned site counts for each co-owner too.
+        query = query.where(
+            or_(
+                TeachingSite.member_id == scope.member.id,
+                TeachingSite.id.in_(
+                    select(site_coowners.c.site_id).where(
+                        site_coowners.c.member_id == scope.member.id
+                    )
+                ),
+            )
+        )
     return query.order_by(TeachingSite.created_at, TeachingSite.id)
 
 
@@ -352,12 +370,22 @@ def sites_added(period: Period, scope: Scope) -> Select:
     _l("门"),
     table="resources",
     kind="course",
-    definition=_l("统计期内新建的课程"),
+    definition=_l("统计期内新建的课程；共建课程在成员单位范围内为每个共建单位各计一次"),
 )
 def courses_added(period: Period, scope: Scope) -> Select:
     query = select(Course).where(created_in(Course.created_at, period))
     if scope.member is not None:
-        query = query.where(Course.member_id == scope.member.id)
+        # Joint ownership (共建): a co-owned course counts for each co-owner too.
+        query = query.where(
+            or_(
+                Course.member_id == scope.member.id,
+                Course.id.in_(
+                    select(course_coowners.c.course_id).where(
+                        course_coowners.c.member_id == scope.member.id
+                    )
+                ),
+            )
+        )
     return query.order_by(Course.created_at, Course.id)
 
 

@@ -227,6 +227,8 @@ RULES: dict[str, str | list[V]] = {
     "catalog.courses_status": "member_or_office",
     "catalog.site_assess": "office",
     "catalog.course_excellent": "office",
+    "catalog.sites_coowners": "member_admin_owned",
+    "catalog.courses_coowners": "member_admin_owned",
     "catalog.teacher_unavailable": "member_owned",
     "catalog.teacher_unavailable_delete": "member_owned",
     "catalog.course_material_add": "member_owned",
@@ -713,6 +715,8 @@ POST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "assess-remarks": "越权",
     },
     "catalog.course_excellent": lambda w: {"excellent": "0"},  # the course is 精品 now
+    "catalog.sites_coowners": lambda w: {"coowners": str(w["member_b"])},
+    "catalog.courses_coowners": lambda w: {"coowners": str(w["member_b"])},
     "directory.propose": lambda w: {"proposal-materials": "越权", "proposal-safety_notes": "越权"},
     "directory.decide": lambda w: {"decide-approve": "1", "decide-reason": "越权"},
     "directory.change_decide": lambda w: {"decide-approve": "1", "decide-reason": "越权"},
