@@ -12,8 +12,13 @@ from datetime import datetime
 
 import pygal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pygal.style import Style
+from sqlalchemy import func, select
 
+from portal.evaluations.models import Evaluation, EvaluationCriterion, EvaluationScore
+from portal.evaluations.services import ITEM_COLUMNS, ITEM_MODELS
+from portal.extensions import db
 from portal.reports.period import Period, Scope
 from portal.reports.services import (
     MemberRow,
@@ -25,6 +30,7 @@ from portal.reports.services import (
     trainees_per_month,
 )
 from portal.scheduling.models import ORIGINS
+from portal.scheduling.settings import setting
 from portal.timeutil import LOCAL_TZ
 
 STYLE = Style(
@@ -91,6 +97,52 @@ def overdue_chart(rows) -> str:
     return chart.render(is_unicode=True)
 
 
+def evaluation_averages(period: Period, scope: Scope, target: str) -> list[tuple[str, float, int]]:
+    """(name, average, answers) of each site or teacher evaluated in the period (in the
+    scope: the evaluations the member hosted), best first; only those with at least
+    ``evaluation_min_answers`` answers, as the catalogue pages show. One query."""
+    column = ITEM_COLUMNS[target]
+    model = ITEM_MODELS[target]
+    answers = func.count(func.distinct(Evaluation.id))
+    query = (
+        select(model.name, func.avg(EvaluationScore.score), answers)
+        .select_from(EvaluationScore)
+        .join(Evaluation, Evaluation.id == EvaluationScore.evaluation_id)
+        .join(EvaluationCriterion, EvaluationCriterion.id == EvaluationScore.criterion_id)
+        .join(model, model.id == column)
+        .where(
+            EvaluationCriterion.target == target,
+            Evaluation.created_at >= period.starts_at,
+            Evaluation.created_at < period.ends_before,
+        )
+        .group_by(model.id, model.name)
+        .having(answers >= setting("evaluation_min_answers"))
+    )
+    if scope.member is not None:
+        query = query.where(Evaluation.member_id == scope.member.id)
+    rows = [(name, round(float(avg), 2), count) for name, avg, count in db.session.execute(query)]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+EVALUATION_TITLES = {"site": _l("各教学点评估平均分"), "teacher": _l("各师资评估平均分")}
+
+
+def evaluation_chart(rows: list[tuple[str, float, int]], target: str) -> str:
+    chart = pygal.HorizontalBar(
+        **_config(
+            title=str(EVALUATION_TITLES[target]),
+            print_values=True,
+            show_legend=False,
+            height=max(220, 80 + 30 * len(rows)),
+            range=(0, 5),
+            no_data_text=_("暂无达到最少评价数的评估"),
+        )
+    )
+    chart.x_labels = [f"{name}（{count}）" for name, _avg, count in rows]
+    chart.add(_("平均分"), [avg for _name, avg, _count in rows])
+    return chart.render(is_unicode=True)
+
+
 def data_url(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
@@ -112,6 +164,9 @@ def occupancy_table(period: Period, scope: Scope) -> tuple[list[str], list[Occup
 def charts(period: Period, scope: Scope) -> dict[str, str]:
     """Every chart of the page as a data: URL."""
     out = {"trainees": data_url(trainees_by_origin_chart(period, scope))}
+    for target in EVALUATION_TITLES:
+        rows = evaluation_averages(period, scope, target)
+        out[f"evaluations_{target}"] = data_url(evaluation_chart(rows, target))
     if scope.member is None:
         out["members"] = data_url(classes_per_member_chart(classes_per_member(period, scope)))
         today = datetime.now(LOCAL_TZ).date()

@@ -41,6 +41,7 @@ from portal.catalog.models import (
     course_coowners,
     site_coowners,
 )
+from portal.certificates.models import Certificate
 from portal.events.models import EventSession, JointEvent
 from portal.extensions import db
 from portal.meetings.models import Meeting, MeetingInvitation
@@ -63,6 +64,7 @@ TABLES = {
     "resources": _l("资源建设"),
     "teachers": _l("师资队伍"),
     "joint": _l("联席会议与联动活动"),
+    "certificates": _l("结业证书"),
 }
 
 
@@ -524,6 +526,47 @@ def events_held(period: Period, scope: Scope) -> Select:
             EventType.member_id == scope.member.id
         )
     return query.order_by(JointEvent.id)
+
+
+# ---------------------------------------------------------------- certificates
+
+
+def certificates(period: Period, scope: Scope, statuses: tuple[str, ...], column: Any) -> Select:
+    """Certificates in ``statuses`` whose ``column`` falls in the period; in a member's
+    scope, those of classes the member hosted (a confirmed stop at one of its sites)."""
+    query = (
+        select(Certificate)
+        .join(TrainingClass, TrainingClass.id == Certificate.class_id)
+        .where(Certificate.status.in_(statuses), created_in(column, period))
+    )
+    if scope.member is not None:
+        query = query.where(hosted_by(scope.member.id))
+    return query.order_by(column, Certificate.id)
+
+
+@figure(
+    "certificates_issued",
+    _l("颁发结业证书"),
+    _l("份"),
+    table="certificates",
+    kind="certificate",
+    definition=_l("统计期内颁发、现为有效状态的结业证书"),
+)
+def certificates_issued(period: Period, scope: Scope) -> Select:
+    return certificates(period, scope, ("issued",), Certificate.issued_at)
+
+
+@figure(
+    "certificates_withdrawn",
+    _l("暂缓发放或撤销的结业证书"),
+    _l("份"),
+    table="certificates",
+    kind="certificate",
+    definition=_l("统计期内决定暂缓发放或撤销的结业证书（按决定时间，无则按颁发时间）"),
+)
+def certificates_withdrawn(period: Period, scope: Scope) -> Select:
+    when = func.coalesce(Certificate.decided_at, Certificate.issued_at)
+    return certificates(period, scope, ("withheld", "revoked"), when)
 
 
 # ---------------------------------------------------------------- computing

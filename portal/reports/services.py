@@ -247,6 +247,11 @@ def report_paragraphs(report: Report) -> list[str]:
             meetings=v["meetings_held"],
             events=v["events_held"],
         ),
+        _(
+            "结业证书方面，颁发结业证书%(issued)s份，暂缓发放或撤销%(withdrawn)s份。",
+            issued=v["certificates_issued"],
+            withdrawn=v["certificates_withdrawn"],
+        ),
     ]
     if v.get("classes_international"):
         paragraphs[0] += _(

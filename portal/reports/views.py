@@ -187,6 +187,7 @@ RECORD_HEADERS = {
     "teacher": lambda: [_("姓名"), _("类别"), _("职称"), _("成员单位")],
     "meeting": lambda: [_("会议"), _("时间")],
     "event": lambda: [_("活动"), _("类别")],
+    "certificate": lambda: [_("编号"), _("姓名"), _("班次"), _("状态"), _("时间")],
 }
 
 
@@ -243,6 +244,14 @@ def record_row(kind: str, row: Any) -> tuple[str | None, list[str]]:
         return url_for("events.detail", event_id=row.id), [
             row.title,
             row.event_type.name,
+        ]
+    if kind == "certificate":
+        return None, [
+            row.serial,
+            row.name,
+            row.training_class.name,
+            row.status_label,
+            _day(row.decided_at or row.issued_at),
         ]
     return None, [str(row)]
 

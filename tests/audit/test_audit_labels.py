@@ -12,6 +12,7 @@ from portal.audit import labels, services
 from portal.audit.models import AuditEntry
 from portal.catalog.models import CHANGE_ACTIONS, ITEM_TYPES, CatalogChange
 from portal.extensions import db
+from portal.guides.models import ENTRY_KINDS
 from portal.scheduling.models import HOLDING, TEMPLATE_STATUSES
 from tests.conftest import login
 from tests.scheduling.helpers import user
@@ -32,6 +33,8 @@ def recorded_audit_keys() -> set[str]:
                 keys.update(key.replace("{status}", status) for status in TEMPLATE_STATUSES)
             elif "{outcome}" in key:  # an open run at its deadline
                 keys.update(key.replace("{outcome}", end) for end in ("confirmed", "cancelled"))
+            elif "{kind}" in key:  # a dated entry of a guide's record
+                keys.update(key.replace("{kind}", kind) for kind in ENTRY_KINDS)
             else:
                 keys.add(key)
     return keys

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.catalog.models import Course, CourseMaterial, EventType, Teacher, TeachingSite
+from portal.certificates.models import Certificate
 from portal.events.models import EventSession, JointEvent
 from portal.extensions import db
 from portal.meetings.models import Meeting, MeetingInvitation
@@ -220,6 +221,29 @@ def build_year() -> dict[str, Any]:
                 title="第一场",
                 starts_at=utc(2025, 11, 1, 1),
                 ends_at=utc(2025, 11, 1, 3),
+            )
+        )
+    # Certificates: c1 (A) two issued in 2025, one of them on New Year's morning in Shanghai
+    # (still 2025 in UTC: counted in 2026); c3 (A and B) one issued, one revoked in 2025 though
+    # issued in 2024 (counted by its decision); c2 (B) one withheld in 2025 with no decision
+    # time (counted by its issue); c9 (its stop is pending: no member hosts it) one issued.
+    certificates = [
+        ("c1", "issued", utc(2025, 8, 1), None),
+        ("c1", "issued", utc(2025, 12, 31, 16, 30), None),
+        ("c3", "issued", utc(2025, 6, 1), None),
+        ("c3", "revoked", utc(2024, 6, 1), utc(2025, 7, 1)),
+        ("c2", "withheld", utc(2025, 11, 1), None),
+        ("c9", "issued", utc(2025, 9, 1), None),
+    ]
+    for number, (name, status, issued, decided) in enumerate(certificates):
+        db.session.add(
+            Certificate(
+                serial=f"T{c[name].id}-{number}",
+                class_id=c[name].id,
+                name=f"学员{number}",
+                status=status,
+                issued_at=issued,
+                decided_at=decided,
             )
         )
     db.session.commit()

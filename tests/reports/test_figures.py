@@ -41,6 +41,8 @@ CONSORTIUM_2025 = {
     "teachers_part_time": 1,
     "meetings_held": 1,
     "events_held": 1,
+    "certificates_issued": 3,  # c1, c3, c9 (c1's New Year's morning one is 2026)
+    "certificates_withdrawn": 2,  # c3 revoked in 2025, c2 withheld
 }
 MEMBER_A_2025 = {
     "classes": 2,  # c1 c3
@@ -67,6 +69,8 @@ MEMBER_A_2025 = {
     "teachers_part_time": 0,
     "meetings_held": 1,  # invited
     "events_held": 0,
+    "certificates_issued": 2,  # c1, c3
+    "certificates_withdrawn": 1,  # c3
 }
 MEMBER_B_2025 = {
     "classes": 2,  # c2 c3
@@ -93,6 +97,8 @@ MEMBER_B_2025 = {
     "teachers_part_time": 1,
     "meetings_held": 0,
     "events_held": 1,  # hosts the event's kind
+    "certificates_issued": 1,  # c3
+    "certificates_withdrawn": 2,  # c3 revoked, c2 withheld (its stop of 31 Dec)
 }
 
 
@@ -127,6 +133,22 @@ def test_period_boundaries(year):
     assert (new_year["classes"], new_year["visit_groups"], new_year["visit_people"]) == (1, 2, 80)
     # Teachers are those on the books on the last day: none at the start of January.
     assert compute(range_period(date(2025, 1, 1), date(2025, 1, 4)), Scope(None))["teachers"] == 0
+    # c1's certificate of New Year's morning in Shanghai counts on 1 January 2026.
+    assert new_year["certificates_issued"] == 1
+    assert (
+        compute(range_period(date(2025, 12, 31), date(2025, 12, 31)), Scope(None))[
+            "certificates_issued"
+        ]
+        == 0
+    )
+
+
+def test_certificate_records(year):
+    period = year_period(2025)
+    _fig, rows, _ = services.figure_records("certificates_withdrawn", period, Scope(year["b"]))
+    assert sorted(r.status for r in rows) == ["revoked", "withheld"]
+    _fig, rows, _ = services.figure_records("certificates_issued", period, Scope(year["a"]))
+    assert sorted(r.training_class.name for r in rows) == ["c1", "c3"]
 
 
 def test_records_are_what_is_counted(year):

@@ -35,6 +35,9 @@ def test_office_reads_the_report_and_opens_a_figure(year, client):
     assert 'data-testid="figure-value">2<' in text
     assert ">c1<" in text and ">c3<" in text and ">c9<" not in text
     assert client.get("/reports/figures/nothing?year=2025").status_code == 404
+    records = client.get("/reports/figures/certificates_withdrawn?year=2025")
+    text = records.get_data(as_text=True)
+    assert records.status_code == 200 and "已撤销" in text and "暂缓发放" in text
 
 
 def test_member_sees_its_own_scope_only(year, client):
@@ -100,11 +103,14 @@ def test_exports_read_back(year, client):
     ]
     rows = {r[0]: r[1] for r in book["培训班次与人数"].iter_rows(min_row=2, values_only=True)}
     assert rows["举办培训班次"] == 5 and rows["环线培训人数"] == 40
+    certificates = {r[0]: r[1] for r in book["结业证书"].iter_rows(min_row=2, values_only=True)}
+    assert certificates == {"颁发结业证书": 3, "暂缓发放或撤销的结业证书": 2}
     members = {r[0]: r[1:] for r in book["各成员单位"].iter_rows(min_row=2, values_only=True)}
     assert members[year["a"].name] == (2, 40)
     docx = client.get("/reports/export.docx?year=2025")
     text = "\n".join(p.text for p in Document(io.BytesIO(docx.data)).paragraphs)
     assert "共接待参观学习和培训班次5批95人次" in text
+    assert "颁发结业证书3份，暂缓发放或撤销2份" in text
     txt = client.get("/reports/export.txt?year=2025").get_data(as_text=True)
     assert txt.startswith("全联盟2025年工作报告")
     pdf = client.get("/reports/export.pdf?year=2025")
