@@ -103,17 +103,17 @@ def _guides(staff: User | None) -> None:
             )
         made.append(guide)
     db.session.flush()
-    # The next confirmed group at the party school's sites without a guide takes 李红梅.
+    # The last confirmed group at the party school's sites without a guide takes 李红梅 (the
+    # last, not "the next from now": at some hours of the day nothing is left to come).
     reservation = db.session.scalar(
         select(Reservation)
         .join(Reservation.site)
         .where(
             TeachingSite.member_id == staff.member_id,
             Reservation.status == "confirmed",
-            Reservation.starts_at >= datetime.now(LOCAL_TZ),
             Reservation.guide_id.is_(None),
         )
-        .order_by(Reservation.starts_at, Reservation.id)
+        .order_by(Reservation.starts_at.desc(), Reservation.id.desc())
         .limit(1)
     )
     if reservation is not None:
