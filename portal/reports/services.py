@@ -47,6 +47,8 @@ def scope_for(user: Any, member_key: str | None) -> Scope:
         return Scope(user.member)
     if not key:
         return Scope(None)
+    if "\x00" in key or len(key) > 64:  # PostgreSQL refuses a NUL in a text parameter
+        raise NotFound(_("没有这个成员单位。"))
     member = db.session.scalar(select(Member).where(Member.key == key))
     if member is None:
         raise NotFound(_("没有这个成员单位。"))
