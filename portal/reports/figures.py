@@ -38,13 +38,12 @@ from portal.catalog.models import (
     EventType,
     Teacher,
     TeachingSite,
-    course_coowners,
-    site_coowners,
 )
 from portal.certificates.models import Certificate
 from portal.events.models import EventSession, JointEvent
 from portal.extensions import db
 from portal.meetings.models import Meeting, MeetingInvitation
+from portal.members.models import Member
 from portal.reports.period import Period, Scope
 from portal.scheduling.models import (
     ORIGINS,
@@ -341,6 +340,11 @@ figure(
 # ---------------------------------------------------------------- resources added
 
 
+def owned_by(model: Any, member_id: int) -> Any:
+    """The member owns the catalogue item or co-owns it (共建): it counts for each of them."""
+    return or_(model.member_id == member_id, model.coowners.any(Member.id == member_id))
+
+
 @figure(
     "sites_added",
     _l("新增教学点"),
@@ -353,16 +357,7 @@ def sites_added(period: Period, scope: Scope) -> Select:
     query = select(TeachingSite).where(created_in(TeachingSite.created_at, period))
     if scope.member is not None:
         # Joint ownership (共建): a co-owned site counts for each co-owner too.
-        query = query.where(
-            or_(
-                TeachingSite.member_id == scope.member.id,
-                TeachingSite.id.in_(
-                    select(site_coowners.c.site_id).where(
-                        site_coowners.c.member_id == scope.member.id
-                    )
-                ),
-            )
-        )
+        query = query.where(owned_by(TeachingSite, scope.member.id))
     return query.order_by(TeachingSite.created_at, TeachingSite.id)
 
 
@@ -378,16 +373,7 @@ def courses_added(period: Period, scope: Scope) -> Select:
     query = select(Course).where(created_in(Course.created_at, period))
     if scope.member is not None:
         # Joint ownership (共建): a co-owned course counts for each co-owner too.
-        query = query.where(
-            or_(
-                Course.member_id == scope.member.id,
-                Course.id.in_(
-                    select(course_coowners.c.course_id).where(
-                        course_coowners.c.member_id == scope.member.id
-                    )
-                ),
-            )
-        )
+        query = query.where(owned_by(Course, scope.member.id))
     return query.order_by(Course.created_at, Course.id)
 
 
