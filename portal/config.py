@@ -62,6 +62,9 @@ class Defaults:
     # each worker's memory, at most PAGE_CACHE_THRESHOLD pages. Pages unused for
     # PAGE_CACHE_TIMEOUT seconds are dropped.
     PAGE_CACHE = True
+    # …and of signed-in users' own busiest pages, each kept for its user only, never older
+    # than the data and at most a minute older than the clock (pagecache.private_page).
+    PRIVATE_PAGE_CACHE = True
     PAGE_CACHE_TIMEOUT = 600
     PAGE_CACHE_THRESHOLD = 1000
     PAGE_CACHE_KEY_PREFIX = "portal:"

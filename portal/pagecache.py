@@ -1,11 +1,19 @@
-"""A page cache for anonymous reads of public pages that never serves a page older than the data.
+"""A page cache that never serves a page older than the data: public pages for anonymous
+visitors, and a signed-in user's own busiest pages for that user alone.
 
 Every cached page names the *areas* of data it shows (``CATALOGUE``: members, sites,
-teachers, courses, routes; ``SCHEDULE``: classes, bookings, reservations). Each area has a
-*generation*, a counter that goes up after every commit that changed one of its rows, and
-a page's key holds the generations of its areas: a page cached before a change is never
-found again after it (it expires unused). The key also holds the path, the sorted query
-string, the host, the locale and today's date (calendars mark today).
+teachers, courses, routes; ``SCHEDULE``: classes, bookings, reservations; ``PEOPLE``:
+everything a signed-in user's pages may show, i.e. any table but the few no page shows).
+Each area has a *generation*, a counter that goes up after every commit that changed one
+of its rows, and a page's key holds the generations of its areas: a page cached before a
+change is never found again after it (it expires unused). The key also holds the path,
+the sorted query string, the host, the locale and today's date (calendars mark today).
+
+Personal pages (``private_page``: the trainee's 我的, the organizer's roster and attendance
+pages, the member's 预约待办 …) are kept per user and login version, under the
+generations of every area and the current minute: a page is never older than the last
+change of any data, and at most a minute older than the clock (what is on now, offers
+running out). They are what thousands of people open at 08:30 (issue 20's morning rush).
 
 How a change bumps the generations: SQLAlchemy session events collect the tables a
 transaction wrote (``after_flush`` for ORM changes, ``do_orm_execute`` for bulk
@@ -22,8 +30,8 @@ database (one statement to read: a sequence per area on PostgreSQL, moved by ``n
 the ``cache_generations`` table on SQLite, bumped by an upsert on a connection of its own),
 with pages in each worker's memory (Flask-Caching's SimpleCache).
 
-Only for anonymous GET/HEAD requests without flashed messages or an Authorization header;
-only 200 answers that set no cookie of their own and leave the session as they found it.
+Only for GET/HEAD requests without flashed messages or an Authorization header (anonymous
+ones for ``cached_page``, a signed-in session's for ``private_page``); only 200 answers that set no cookie of their own and leave the session as they found it.
 The CSRF token pages carry (the language switch form) belongs to each visitor's session:
 it is stored as a placeholder and filled in for whoever the page is served to.
 ``PAGE_CACHE = False`` turns it all off.
@@ -57,10 +65,13 @@ cache = Cache()
 
 CATALOGUE = "catalogue"
 SCHEDULE = "schedule"
-AREAS = (CATALOGUE, SCHEDULE)
+PEOPLE = "people"
+PUBLIC_AREAS = (CATALOGUE, SCHEDULE)
+AREAS = (*PUBLIC_AREAS, PEOPLE)
 
-# Which area each table's rows belong to. Tables public pages never show are left out on
-# purpose (IGNORED); any other table bumps every area.
+# Which public area each table's rows belong to. Tables public pages never show are left
+# out on purpose (IGNORED); any other table bumps every public area. Every table but those
+# in UNSHOWN bumps PEOPLE (a new table is safe by default).
 TABLE_AREAS: dict[str, tuple[str, ...]] = {
     "members": (CATALOGUE,),
     "plugin_states": (CATALOGUE,),
@@ -100,9 +111,30 @@ IGNORED = frozenset(
     }
 )
 
+# Tables no cached page shows, not even a signed-in user's own: logins, the audit log (its
+# own page is never cached), queued e-mail and SMS, the generations, plugin faults.
+UNSHOWN = frozenset(
+    {
+        "user_sessions",
+        "audit_entries",
+        "outbox_emails",
+        "outbox_sms",
+        "cache_generations",
+        "plugin_errors",
+    }
+)
+
+# Columns no cached page shows: a row whose only change is in them bumps nothing (every
+# login writes these; 460 trainees logging in at 08:30 must not empty everyone's pages).
+UNSHOWN_COLUMNS: dict[str, frozenset[str]] = {
+    "users": frozenset({"last_login_at", "failed_logins", "locked_until"}),
+}
+
 # Session keys a cached page may leave changed: the CSRF token it creates (filled in per
 # visitor) and the flags Flask and Flask-Login keep.
 SESSION_KEYS_IGNORED = frozenset({"csrf_token", "_permanent", "_fresh"})
+# A personal page's key names its minute: it is of no use after two.
+PRIVATE_PAGE_TIMEOUT = 120
 CSRF_PLACEHOLDER = b"\x00portal-csrf-token\x00"
 EXTENSION = "portal.pagecache"
 TOUCHED, COMMITTED = "portal.pagecache.touched", "portal.pagecache.committed"
@@ -256,8 +288,11 @@ def forget_all() -> None:
 def areas_of(tables: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for name in tables:
+        if name in UNSHOWN:
+            continue
+        found.add(PEOPLE)
         if name not in IGNORED:
-            found.update(TABLE_AREAS.get(name, AREAS))
+            found.update(TABLE_AREAS.get(name, PUBLIC_AREAS))
     return found
 
 
@@ -267,10 +302,23 @@ def _touch(session: Session, tables: Iterable[str]) -> None:
         session.info.setdefault(TOUCHED, set()).update(areas)
 
 
+def _shown_change(obj: Any) -> bool:
+    """Whether a flushed update of ``obj`` changed a column some page may show."""
+    state = inspect(obj)
+    unshown = set().union(*(UNSHOWN_COLUMNS.get(t.name, ()) for t in state.mapper.tables))
+    if not unshown:
+        return True
+    return any(
+        attr.key not in unshown and attr.history.has_changes()
+        for attr in state.attrs
+        if attr.key in state.mapper.column_attrs
+    )
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: Any) -> None:
     changed = [*session.new, *session.deleted]
-    changed += [obj for obj in session.dirty if session.is_modified(obj)]
+    changed += [obj for obj in session.dirty if session.is_modified(obj) and _shown_change(obj)]
     _touch(session, {t.name for obj in changed for t in inspect(obj).mapper.tables})
 
 
@@ -318,11 +366,24 @@ def _cacheable_request() -> bool:
     )
 
 
+def _private_request() -> bool:
+    """A signed-in browser session's GET with no message waiting (not an API token)."""
+    return (
+        request.method in ("GET", "HEAD")
+        and "Authorization" not in request.headers
+        and "_flashes" not in session
+        and current_user.is_authenticated
+        and not getattr(current_user, "is_token", False)
+    )
+
+
 def _session_state() -> dict[str, Any]:
     return {k: v for k, v in session.items() if k not in SESSION_KEYS_IGNORED}
 
 
-def page_key(areas: Iterable[str], known: dict[str, int]) -> str:
+def page_key(areas: Iterable[str], known: dict[str, int], *, private: bool = False) -> str:
+    """The key of this request's page; ``private``: the signed-in user's own, this minute."""
+    now = datetime.now(LOCAL_TZ)
     parts = [
         request.scheme,
         request.host,
@@ -330,9 +391,18 @@ def page_key(areas: Iterable[str], known: dict[str, int]) -> str:
         request.path,
         urlencode(sorted(request.args.items(multi=True))),
         select_locale(),
-        datetime.now(LOCAL_TZ).date().isoformat(),
+        now.date().isoformat(),
         *(f"{area}={known[area]}" for area in sorted(areas)),
     ]
+    if private:
+        # The user and their login version (a role or password change is a new version
+        # as well as a PEOPLE change), and the minute: pages show what is on now.
+        parts += [
+            "private",
+            str(current_user.id),
+            str(getattr(current_user, "session_version", "")),
+            now.strftime("%H:%M"),
+        ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -356,42 +426,84 @@ def _served(entry: dict[str, Any]) -> Response:
     return response
 
 
+def _serve(
+    key_of: Callable[[], str], view: Callable, args: tuple, kwargs: dict, timeout: int | None = None
+) -> Any:
+    """The page under ``key_of()`` if kept, else the view's answer, kept when it may be
+    (for ``timeout`` seconds; None: PAGE_CACHE_TIMEOUT)."""
+    try:
+        key = key_of()
+        entry = cache.get(key)
+    except Exception:
+        log.exception("page cache unavailable")
+        db.session.rollback()  # a failed read leaves a PostgreSQL transaction unusable
+        return view(*args, **kwargs)
+    if entry is not None:
+        return _served(entry)
+    before = _session_state()
+    response = current_app.make_response(view(*args, **kwargs))
+    if (
+        response.status_code == 200
+        and not response.is_streamed
+        and not response.direct_passthrough
+        and "Set-Cookie" not in response.headers
+        and _session_state() == before
+    ):
+        try:
+            cache.set(key, _stored(response), timeout=timeout)
+        except Exception:
+            log.exception("could not store a page in the page cache")
+        else:
+            response.headers["X-Page-Cache"] = "miss"
+    return response
+
+
 def cached_page(*areas: str) -> Callable:
     """Serve this view from the page cache to anonymous visitors; ``areas``: what it shows."""
-    unknown = set(areas) - set(AREAS)
+    unknown = set(areas) - set(PUBLIC_AREAS)
     if not areas or unknown:
-        raise ValueError(f"cached_page needs areas from {AREAS}, not {sorted(unknown)}")
+        raise ValueError(f"cached_page needs areas from {PUBLIC_AREAS}, not {sorted(unknown)}")
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not enabled() or not _cacheable_request():
                 return view(*args, **kwargs)
-            try:
-                key = page_key(areas, generations())
-                entry = cache.get(key)
-            except Exception:
-                log.exception("page cache unavailable")
-                db.session.rollback()  # a failed read leaves a PostgreSQL transaction unusable
+            return _serve(lambda: page_key(areas, generations()), view, args, kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def private_enabled() -> bool:
+    return enabled() and bool(current_app.config.get("PRIVATE_PAGE_CACHE"))
+
+
+def private_page(before: Callable[[], Any] | None = None) -> Callable:
+    """Serve this view's GET from the page cache to the signed-in user it was made for.
+
+    The page is kept under the generations of every area, the user, their login version,
+    the locale and the minute (``page_key``); the view must check the user's access itself
+    (it runs on every miss, and a hit is only ever the same user's own earlier answer).
+    ``before``: work that must run on every request, cached or not (e.g. expiring offers
+    that ran out; a change it commits moves the generations, so the page is made anew).
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if before is not None:
+                before()
+            if not private_enabled() or not _private_request():
                 return view(*args, **kwargs)
-            if entry is not None:
-                return _served(entry)
-            before = _session_state()
-            response = current_app.make_response(view(*args, **kwargs))
-            if (
-                response.status_code == 200
-                and not response.is_streamed
-                and not response.direct_passthrough
-                and "Set-Cookie" not in response.headers
-                and _session_state() == before
-            ):
-                try:
-                    cache.set(key, _stored(response))
-                except Exception:
-                    log.exception("could not store a page in the page cache")
-                else:
-                    response.headers["X-Page-Cache"] = "miss"
-            return response
+            return _serve(
+                lambda: page_key(AREAS, generations(), private=True),
+                view,
+                args,
+                kwargs,
+                timeout=PRIVATE_PAGE_TIMEOUT,
+            )
 
         return wrapper
 

@@ -22,6 +22,7 @@ from portal.attendance.forms import (
 from portal.attendance.models import MARKS, AttendanceSession, LeaveRequest
 from portal.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from portal.extensions import db, limiter
+from portal.pagecache import private_page
 from portal.scheduling.settings import setting
 from portal.timeutil import LOCAL_TZ, utcnow
 from portal.trainees import roster
@@ -62,6 +63,7 @@ def _class_context(training_class):
 
 @bp.get("/classes/<int:class_id>")
 @login_required
+@private_page()
 def class_page(class_id: int):
     training_class = _or_404(services.get_run_class, class_id, current_user)
     sessions, summaries, entries = _class_context(training_class)
@@ -301,6 +303,7 @@ def scan(session_id: int, token: str):
 
 @bp.get("/me")
 @login_required
+@private_page()
 def me():
     return _render_me()
 

@@ -30,6 +30,7 @@ from portal.extensions import db
 from portal.maps import services as maps
 from portal.maps.drawing import render_svg
 from portal.members.models import Member
+from portal.pagecache import private_page
 from portal.scheduling import booking_forms as forms
 from portal.scheduling.booking import (
     book,
@@ -220,6 +221,7 @@ def render_class_form(form: forms.ClassForm, training_class: TrainingClass | Non
 
 @bp.get("/classes")
 @login_required
+@private_page()
 def classes():
     """The classes with their kind, origin, dates, state and plan; filters in the query."""
     from portal.reports.review import plans_of
@@ -284,6 +286,7 @@ def class_new():
 
 @bp.get(f"/classes/<{ID}:class_id>")
 @login_required
+@private_page()
 def class_detail(class_id: int):
     from portal.reports.review import plan_of, ring_route_unmet
 
@@ -929,9 +932,9 @@ def page_number() -> int:
 
 @bp.get("/inbox")
 @login_required
+@private_page(before=expire_offers)
 def inbox():
     require_member_staff()
-    expire_offers()
     status = request.args.get("status", "pending")
     if status not in INBOX_TABS:
         status = "pending"

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from portal import pdf
 from portal.errors import NotFound, ServiceError
+from portal.pagecache import private_page
 from portal.scheduling.calendar_views import font_missing
 from portal.timeutil import LOCAL_TZ
 from portal.trainees import access, electives, handbook, itinerary, notices, open_runs, roster
@@ -30,6 +31,7 @@ def my_class(class_id: int):
 
 @bp.get("/me")
 @login_required
+@private_page()
 def me():
     """The trainee's landing page: what is on now and next, their classes and runs."""
     today = datetime.now(LOCAL_TZ).date()
@@ -68,6 +70,7 @@ def me():
 
 @bp.get("/me/classes/<int:class_id>")
 @login_required
+@private_page()
 def my_class_page(class_id: int):
     training_class, entry = my_class(class_id)
     stops = itinerary.class_stops(training_class, entry)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.errors import NotFound, PermissionDenied, ServiceError
 from portal.extensions import db
 from portal.formfields import show_errors
+from portal.pagecache import private_page
 from portal.scheduling.fitting import BookingRefused
 from portal.scheduling.models import RouteTemplate
 from portal.trainees import open_runs
@@ -18,6 +19,7 @@ from portal.trainees.views import bp
 
 
 @bp.get("/runs")
+@private_page()
 def runs():
     runs = open_runs.bookable_runs()
     return render_template(
@@ -37,6 +39,7 @@ def run_or_404(run_id: int):
 
 
 @bp.get("/runs/<int:run_id>")
+@private_page()
 def run_detail(run_id: int):
     run = run_or_404(run_id)
     seat = open_runs.seat_of(run, current_user)

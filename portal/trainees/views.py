@@ -26,6 +26,7 @@ from flask_login import current_user, login_required, login_user
 from portal.errors import NotFound, ServiceError
 from portal.extensions import db
 from portal.formfields import show_errors
+from portal.pagecache import private_page
 from portal.scheduling.models import TrainingClass
 from portal.trainees import access, accounts, notices, roster, roster_excel
 from portal.trainees.forms import (
@@ -89,6 +90,7 @@ def roster_page(training_class: TrainingClass, form: TraineeForm, status: int = 
 
 @bp.route("/classes/<int:class_id>/trainees", methods=["GET", "POST"])
 @login_required
+@private_page()
 def roster_index(class_id: int):
     training_class = managed_class(class_id)
     form = TraineeForm()
