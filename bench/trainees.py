@@ -620,28 +620,33 @@ while True:
 
 
 @contextmanager
+def redis_server(env: dict[str, str], tmp: Path):
+    """A Redis of the run's own on a free port; yields ``env`` pointing the page cache, its
+    generations and the rate limits at it, as docs/deployment.md configures production."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    with process(command, env, tmp / "redis.log"):
+        deadline = time.monotonic() + 10
+        while subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
+        ).returncode:
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        yield {**env, "PORTAL_CACHE_REDIS_URL": url, "PORTAL_RATELIMIT_STORAGE_URI": url}
+
+
+@contextmanager
 def cluster(env: dict[str, str], tmp: Path):
     """Redis, two gunicorn servers with their timers, nginx in front; yields the URLs."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    redis_port, a, b, port = free_port(), free_port(), free_port(), free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    env = {
-        **env,
-        "PORTAL_CACHE_REDIS_URL": redis_url,
-        "PORTAL_RATELIMIT_STORAGE_URI": redis_url,
-        "PORTAL_PROXY_FIX": "true",
-    }
+    a, b, port = free_port(), free_port(), free_port()
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp / name).mkdir(exist_ok=True)
     (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, a=a, b=b, port=port))
     with ExitStack() as stack:
-        stack.enter_context(
-            process(
-                ["redis-server", "--port", str(redis_port), "--save", "", "--appendonly", "no"],
-                env,
-                tmp / "redis.log",
-            )
-        )
+        env = {**stack.enter_context(redis_server(env, tmp)), "PORTAL_PROXY_FIX": "true"}
         for server in (a, b):
             stack.enter_context(
                 process(
@@ -783,7 +788,10 @@ def main() -> None:
                 report["timers"]["failures"] = logs.count(" failed: ")
             log(f"cluster: {report['cross']} {report['timers']}")
         else:
-            with gunicorn("portal:create_app()", env) as base:
+            with (
+                redis_server(env, Path(workdir)) as env,
+                gunicorn("portal:create_app()", env) as base,
+            ):
                 scenarios(app, base, target, args, report)
                 report["morning"] = {}
                 for page in MORNING:
@@ -794,6 +802,7 @@ def main() -> None:
                     )  # fmt: skip
                     report["morning"][page] = {
                         **result["rows"].get(page, {}),
+                        "cache": result["times"].get("cache", {}),
                         "load_before": result["load_before"],
                         "load_after": result["load_after"],
                     }
@@ -888,6 +897,18 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"- Sign-in burst: {c['expected']} sign-ins ({a['classes']} classes × "
             f"{a['class_size']}): **{c['marks']} recorded, {c['doubles']} twice**."
+        )
+    served = {names[page]: r.get("cache") for page, r in (report.get("morning") or {}).items()}
+    if any(served.values()):
+        lines.append(
+            "- Morning rush, answers by the page cache (hit: kept for that user; miss: made "
+            "and kept; none: made, not kept): "
+            + "; ".join(
+                f"{name} {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}"
+                for name, counts in served.items()
+                if counts
+            )
+            + "."
         )
     if report.get("timers"):
         t = report["timers"]

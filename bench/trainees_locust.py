@@ -145,4 +145,10 @@ class TraineeSideUser(FastHttpUser):
                 elif "签到成功" not in response.text:
                     response.failure("not signed in")
             self._finished()
-        self.client.get(self.me["path"], headers=self._headers(), name=SCENARIO)
+        with self.client.get(
+            self.me["path"], headers=self._headers(), name=SCENARIO, catch_response=True
+        ) as response:
+            # How many answers the page cache gave (pagecache.private_page).
+            cached = response.headers.get("X-Page-Cache") or "none"
+            STATE.setdefault("cache", {}).setdefault(cached, 0)
+            STATE["cache"][cached] += 1

@@ -440,19 +440,30 @@ def _who(actor: Any, cadre: Mapping[str, Any] | None) -> tuple[User, str, str]:
 
 def _full_without_lock(run_id: int, account_id: int | None) -> bool:
     """Whether an open run taking bookings has no seat left, read without its lock, for an
-    account that holds none (a taken seat's own message comes from the locked checks)."""
-    run = db.session.get(OpenRun, run_id)
-    if run is None or run.status != "open" or today() > run.booking_deadline:
+    account that holds none (a taken seat's own message comes from the locked checks).
+
+    One statement (the run, its held seats and the account's own seat): in a rush most
+    attempts end here, and each statement is a round trip while the others wait.
+    """
+    seats = OpenRunSeat.__table__.c
+    runs = OpenRun.__table__.c
+    held = (
+        select(func.count())
+        .where(seats.run_id == runs.id, seats.status.in_(SEAT_HOLDING))
+        .scalar_subquery()
+    )
+    mine = (
+        select(seats.id)
+        .where(seats.run_id == runs.id, seats.user_id == account_id, seats.status != "cancelled")
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(runs.status, runs.booking_deadline, runs.seats, held, mine).where(runs.id == run_id)
+    ).first()
+    if row is None or row[0] != "open" or today() > row[1]:
         return False
-    if account_id is not None and db.session.scalar(
-        select(OpenRunSeat.id).where(
-            OpenRunSeat.run_id == run_id,
-            OpenRunSeat.user_id == account_id,
-            OpenRunSeat.status != "cancelled",
-        )
-    ):
-        return False
-    return held_seats(run_id) >= run.seats
+    return row[4] is None and row[3] >= row[2]
 
 
 def book_seat(

@@ -69,10 +69,12 @@ def run_detail(run_id: int):
 @bp.post("/runs/<int:run_id>/book")
 @login_required
 def run_book(run_id: int):
-    run = run_or_404(run_id)
+    # The run is read by book_seat (a missing one is 404 there): in a rush every statement
+    # saved is one round trip less for a thousand requests.
     if current_user.role not in ("trainee", "organizer"):
         abort(403)
     if current_user.role == "organizer":
+        run_or_404(run_id)  # before a cadre's account is made for it
         form = CadreForm()
         if not form.validate_on_submit():
             abort(400)
@@ -84,9 +86,11 @@ def run_book(run_id: int):
             abort(400)
         cadre, waitlist = None, form.waitlist.data == "1"
     try:
-        seat = open_runs.book_seat(run.id, current_user, cadre=cadre, waitlist=waitlist)
+        seat = open_runs.book_seat(run_id, current_user, cadre=cadre, waitlist=waitlist)
     except PermissionDenied:
         abort(403)
+    except NotFound:
+        abort(404)
     except ServiceError as error:
         flash(error.message, "danger")
     else:
