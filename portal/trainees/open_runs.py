@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
@@ -318,6 +318,17 @@ def held_seats(run_id: int, quota_id: int | None = None) -> int:
     return db.session.scalar(query)
 
 
+def _held_counts(run_id: int, quota_id: int | None) -> tuple[int, int]:
+    """The run's held seats, and those of one quota, in one statement (under the run's lock
+    every round trip keeps the next booking waiting)."""
+    holding = OpenRunSeat.status.in_(SEAT_HOLDING)
+    of_quota = func.count().filter(OpenRunSeat.quota_id == quota_id) if quota_id else literal(0)
+    total, quota = db.session.execute(
+        select(func.count(), of_quota).where(OpenRunSeat.run_id == run_id, holding)
+    ).one()
+    return total, quota
+
+
 def seats_left(run: OpenRun) -> int:
     return max(0, run.seats - held_seats(run.id))
 
@@ -504,9 +515,8 @@ def book_seat(
             raise ServiceError(
                 _("%(name)s已在该班次中（%(status)s）。", name=name, status=seat.status_label)
             )
-        full = held_seats(run.id) >= run.seats
-        if quota is not None and not full:
-            full = held_seats(run.id, quota.id) >= quota.seats
+        held, held_of_quota = _held_counts(run.id, quota.id if quota is not None else None)
+        full = held >= run.seats or (quota is not None and held_of_quota >= quota.seats)
         if full and not waitlist:
             raise ServiceError(_("名额已满，可以加入候补名单。"))
         now = utcnow()

@@ -263,7 +263,7 @@ def make_everyone_count_first(monkeypatch, attempts: int, wait: float = 10) -> N
     import threading
 
     gate = threading.Barrier(attempts)
-    original = open_runs.held_seats
+    original = open_runs._held_counts  # the count under the run's lock
 
     def count_then_wait(*args, **kwargs):
         found = original(*args, **kwargs)
@@ -271,7 +271,7 @@ def make_everyone_count_first(monkeypatch, attempts: int, wait: float = 10) -> N
             gate.wait(timeout=wait)
         return found
 
-    monkeypatch.setattr(open_runs, "held_seats", count_then_wait)
+    monkeypatch.setattr(open_runs, "_held_counts", count_then_wait)
 
 
 def test_without_the_lock_the_race_oversells(concurrent_app, monkeypatch):
