@@ -707,6 +707,19 @@ def hello(args) -> dict[str, Any]:
     return {**result["rows"]["hello"], **{k: result[k] for k in ("load_before", "load_after")}}
 
 
+def hello_rush(args) -> dict[str, Any]:
+    """The rush's shape against the bare hello app: ``--trainees`` one-shot users released
+    at once, one request each. What locust and gunicorn alone take on this machine."""
+    with gunicorn("bench.hello:app", dict(os.environ)) as base:
+        n = args.trainees
+        result = run_locust(base, "hello_rush", [{"cookie": ""}] * n, n, 120, n)
+    row = result["rows"].get("hello rush", {})
+    times = result["times"]
+    if times.get("first") and times.get("last"):
+        row["span_s"] = round(times["last"] - times["first"], 2)
+    return {**row, **{k: result[k] for k in ("load_before", "load_after")}}
+
+
 def scenarios(app, base: str, target: dict, args, report: dict) -> None:
     warm(base, target["morning"]["me"])
     log(f"open-run rush: {len(target['rush'])} trainees, {args.seats} seats")
@@ -750,6 +763,9 @@ def main() -> None:
     report: dict[str, Any] = {"machine": machine(), "args": vars(args), "cluster": args.cluster}
     log("hello ceiling")
     report["hello"] = [hello(args)]
+    if not args.cluster:
+        log("hello rush")
+        report["hello_rush"] = hello_rush(args)
     with (
         tempfile.TemporaryDirectory(prefix="portal-bench-trainees-") as workdir,
         database("postgresql", args.pg_url, Path(workdir)) as url,
@@ -849,6 +865,17 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         _row("bare Flask hello", best, best["rps"], f"{best['load_before']}→{best['load_after']}"),
     ]
+    if report.get("hello_rush"):
+        h = report["hello_rush"]
+        lines.append(
+            _row(
+                f"bare Flask hello, the rush's shape ({a['trainees']} users at once, "
+                f"{h.get('span_s')} s first to last)",
+                h,
+                0,
+                f"{h['load_before']}→{h['load_after']}",
+            )
+        )
     rush = report.get("rush")
     if rush:
         load = f"{rush['load_before']}→{rush['load_after']}"

@@ -1,6 +1,6 @@
 """Locust users of the trainee side for bench/trainees.py (issue 20). One scenario a run.
 
-BENCH_SCENARIO     hello | rush | signin | me | class_page | attendance_page | inbox
+BENCH_SCENARIO     hello | hello_rush | rush | signin | me | class_page | attendance_page | inbox
 BENCH_IDENTITIES   a JSON file: {"users": [{"cookie": "session=…", "csrf": "…", "path": "…",
                    "session_id": …}, …]}: one logged-in account (its own login, its own
                    session cookie) per locust user, in order
@@ -9,7 +9,8 @@ BENCH_SECRET       the app's SECRET_KEY (signin: the QR code's token is made as 
 BENCH_TIMES        where rush and signin write the first request's start and the last
                    answer's end (epoch seconds)
 
-rush and signin: every user sends one request and stops (the rush: all released at once;
+rush, hello_rush and signin: every user sends one request and stops (the rush: all released
+at once; hello_rush: the same against the bare hello app, what locust and gunicorn alone take;
 the sign-in burst: users arrive over BENCH_SPAWN_SECONDS); the run quits when all have
 answered. The other scenarios: users with no think time, each on its own account.
 """
@@ -38,7 +39,7 @@ IDENTITIES = (
 SECRET = os.environ.get("BENCH_SECRET", "")
 SPREAD = float(os.environ.get("BENCH_SPAWN_SECONDS", "60"))
 NEXT = itertools.count()
-ONE_SHOT = SCENARIO in ("rush", "signin")
+ONE_SHOT = SCENARIO in ("rush", "hello_rush", "signin")
 STATE = {"first": None, "last": None, "done": 0, "samples": {}}
 
 
@@ -94,6 +95,10 @@ class TraineeSideUser(FastHttpUser):
         if SCENARIO == "hello":
             self.client.get("/", name="hello")
             return
+        if SCENARIO == "hello_rush":
+            STATE["first"] = STATE["first"] or time.time()
+            self.client.get("/", name="hello rush")
+            self._finished()
         if SCENARIO == "rush":
             STATE["first"] = STATE["first"] or time.time()
             began = time.perf_counter()
