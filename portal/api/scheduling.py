@@ -102,6 +102,7 @@ def availability():
         .order_by(Reservation.starts_at)
     ).all()
     by_day: dict[date, list[dict[str, Any]]] = {}
+    needs_guide = site.needs_guide
     for r in held:
         local_start = r.starts_at.astimezone(LOCAL_TZ)
         by_day.setdefault(local_start.date(), []).append(
@@ -109,23 +110,27 @@ def availability():
                 "starts_at": local_start.isoformat(),
                 "ends_at": r.ends_at.astimezone(LOCAL_TZ).isoformat(),
                 "seats_taken": r.group_size,
-                "guide": r.guide_requested or site.needs_guide,
+                "guide": r.guide_requested or needs_guide,
                 "status": r.status,
             }
         )
+    # The site's hours and open weekdays are read once, not once a day.
+    opens, closes = site.opens.strftime("%H:%M"), site.closes.strftime("%H:%M")
+    open_weekdays = {d for d in range(1, 8) if str(d) in site.open_weekdays}
     days = []
     day = start
+    one_day = timedelta(days=1)
     while day <= end:
         days.append(
             {
                 "date": day.isoformat(),
-                "open": str(day.isoweekday()) in site.open_weekdays,
-                "opens": site.opens.strftime("%H:%M"),
-                "closes": site.closes.strftime("%H:%M"),
+                "open": day.isoweekday() in open_weekdays,
+                "opens": opens,
+                "closes": closes,
                 "held": by_day.get(day, []),
             }
         )
-        day += timedelta(days=1)
+        day += one_day
     return jsonify(
         {
             "site": {"id": site.id, "key": site.key, "name": site.name},

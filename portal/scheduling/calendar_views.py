@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from flask import (
@@ -81,9 +82,9 @@ class Subject:
     condition: Any
     back_url: str | None = None
 
-    @property
+    @cached_property
     def title(self) -> str:
-        # Only the kind's own title is translated (the page shows it twice: one lookup each).
+        # Only the kind's own title, translated once (the page shows it twice).
         if self.kind == "site":
             return _("教学点日程：%(name)s", name=self.name)
         if self.kind == "member":
@@ -290,8 +291,20 @@ def page(kind: str, item_id: int):
     month_body = None
     if window.view == "month":
         month_body = calendars.month_body(window, days, shown_today, kind, _("今天"))
+
+    def nav_url(view: str, day: date) -> str:
+        return url_for(".page", kind=kind, item_id=item_id, view=view, date=day.isoformat())
+
+    nav_urls = {
+        "prev": nav_url(window.view, window.prev),
+        "today": nav_url(window.view, shown_today),
+        "next": nav_url(window.view, window.next),
+        "month": nav_url("month", window.anchor),
+        "week": nav_url("week", window.anchor),
+    }
     return render_template(
         "calendars/calendar.html",
+        nav_urls=nav_urls,
         subject=subject,
         window=window,
         days=days,
