@@ -92,6 +92,9 @@ def core_nav_items(user) -> list[NavItem]:
     desktop. The user's own pages (消息, 修改密码, a member admin's API 密钥, 退出) are in
     the user menu on the right of the navbar (base.html), not here.
     """
+    # The request's catalogue, looked up once for the menu's 15–30 labels (Flask-Babel's
+    # gettext looks it up at every call); still ``_`` for the message extraction.
+    _ = request_translations().ugettext
     items = [
         NavItem(_("首页"), url_for("home.index")),
         NavItem(_("环线线路"), url_for("routes.index")),
