@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import cached_property
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, cached_property
 from typing import Any
 
 from flask import (
@@ -34,7 +34,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from portal import pdf, pdfcache
@@ -97,7 +97,8 @@ class Subject:
 def resolve(kind: str, item_id: int, user: Any) -> Subject:
     """The calendar of ``kind`` ``item_id`` as ``user`` may see it; NotFound when not at all."""
     if kind == "site":
-        site = db.session.get(TeachingSite, item_id)
+        # The three columns the calendar needs, not the whole site as an ORM object.
+        site = db.session.execute(SITE_QUERY, {"id": item_id}).first()
         if site is None:
             raise NotFound(_("没有找到该教学点。"))
         return Subject(
@@ -155,6 +156,51 @@ def resolve_or_404(kind: str, item_id: int, user: Any) -> Subject:
         abort(404)
 
 
+# Statements built once per process, with bound parameters: building a statement and
+# working out its cache key cost more than running it (0.6 against 0.4 ms on SQLite).
+SITE_QUERY = select(TeachingSite.id, TeachingSite.name, TeachingSite.member_id).where(
+    TeachingSite.id == bindparam("id")
+)
+# Far bounds for an open-ended public window (public feeds and pages always give both).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)
+
+
+@cache
+def public_entries_query(kind: str) -> Select:
+    """The public view of a site's, member's or teacher's reservations (``subject``, the id)
+    overlapping [``start``, ``end``): columns and the site's name and address, no ORM object.
+    """
+    subject = bindparam("subject")
+    if kind == "site":
+        condition = Reservation.site_id == subject
+    elif kind == "member":
+        sites = select(TeachingSite.id).where(TeachingSite.member_id == subject)
+        condition = Reservation.site_id.in_(sites)
+    elif kind == "teacher":
+        condition = Reservation.teacher_id == subject
+    else:
+        raise ValueError(f"no public calendar of a {kind}")
+    return (
+        select(
+            Reservation.id,
+            Reservation.starts_at,
+            Reservation.ends_at,
+            Reservation.status,
+            TeachingSite.name,
+            TeachingSite.address,
+        )
+        .join(TeachingSite, Reservation.site_id == TeachingSite.id)
+        .where(
+            condition,
+            Reservation.status.in_(HOLDING),
+            Reservation.ends_at > bindparam("start"),
+            Reservation.starts_at < bindparam("end"),
+        )
+        .order_by(Reservation.starts_at, Reservation.id)
+    )
+
+
 def load_entries(
     subject: Subject, start: datetime | None, end: datetime | None
 ) -> list[calendars.Entry]:
@@ -165,33 +211,29 @@ def load_entries(
     loads the reservations with their sites, classes, courses and teachers.
     """
     if subject.detailed:
-        query = select(Reservation).options(
-            selectinload(Reservation.site),
-            selectinload(Reservation.booking).selectinload(Booking.training_class),
-            selectinload(Reservation.course),
-            selectinload(Reservation.teacher),
+        query = (
+            select(Reservation)
+            .where(subject.condition, Reservation.status.in_(HOLDING))
+            .order_by(Reservation.starts_at, Reservation.id)
+            .options(
+                selectinload(Reservation.site),
+                selectinload(Reservation.booking).selectinload(Booking.training_class),
+                selectinload(Reservation.course),
+                selectinload(Reservation.teacher),
+            )
         )
-    else:
-        query = select(
-            Reservation.id,
-            Reservation.starts_at,
-            Reservation.ends_at,
-            Reservation.status,
-            TeachingSite.name,
-            TeachingSite.address,
-        ).join(TeachingSite, Reservation.site_id == TeachingSite.id)
-    query = query.where(subject.condition, Reservation.status.in_(HOLDING)).order_by(
-        Reservation.starts_at, Reservation.id
-    )
-    if start is not None:
-        query = query.where(Reservation.ends_at > start)
-    if end is not None:
-        query = query.where(Reservation.starts_at < end)
-    if subject.detailed:
+        if start is not None:
+            query = query.where(Reservation.ends_at > start)
+        if end is not None:
+            query = query.where(Reservation.starts_at < end)
         return [calendars.make_entry(r, True) for r in db.session.scalars(query)]
+    rows = db.session.execute(
+        public_entries_query(subject.kind),
+        {"subject": subject.obj.id, "start": start or EARLIEST, "end": end or LATEST},
+    )
     labels: dict[str, str] = {}
     entries = []
-    for id_, starts_at, ends_at, status, site_name, site_address in db.session.execute(query):
+    for id_, starts_at, ends_at, status, site_name, site_address in rows:
         label = labels.get(status)
         if label is None:
             label = labels[status] = str(RESERVATION_STATUSES.get(status, status))
