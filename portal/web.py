@@ -7,8 +7,19 @@ import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, get_translations
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -168,10 +179,22 @@ def core_nav_items(user) -> list[NavItem]:
 
 
 def nav_items() -> list[NavItem]:
-    """The core menu, then what enabled plugins gave at the last sync (no plugin is asked)."""
+    """The core menu, then what enabled plugins gave at the last sync (no plugin is asked).
+
+    The core menu depends only on the language, the application's root, the year (the
+    directory's entry) and the kind of user, so it is built once per such key and worker
+    (a dozen ``url_for`` and translations on every page otherwise).
+    """
     from portal.members.parts import nav_items_for
 
-    return core_nav_items(current_user) + nav_items_for(current_user)
+    user = current_user
+    audience = (user.role, user.is_office, user.is_member_user) if user.is_authenticated else None
+    key = (str(get_locale()), request.script_root, datetime.now(LOCAL_TZ).year, audience)
+    kept = current_app.extensions.setdefault("portal_core_nav", {})
+    core = kept.get(key)
+    if core is None:
+        core = kept[key] = core_nav_items(user)
+    return core + nav_items_for(user)
 
 
 def request_translations():
