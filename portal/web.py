@@ -23,6 +23,7 @@ from flask_babel import format_date, format_datetime, get_locale, get_translatio
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -197,6 +198,44 @@ def nav_items() -> list[NavItem]:
     return core + nav_items_for(user)
 
 
+def _nav_link(item: NavItem, css: str, path: str) -> str:
+    """base.html's ``nav_link`` macro, for an entry of the menu."""
+    url = escape(item.url)
+    if item.url == path:
+        return f'<a class="{css} active" href="{url}" aria-current="page">{escape(item.label)}</a>'
+    return f'<a class="{css}" href="{url}">{escape(item.label)}</a>'
+
+
+def nav_menu() -> Markup:
+    """The navbar's menu (base.html, inside ``<ul class="navbar-nav me-auto">``) in one pass.
+
+    What the template's loop over ``nav_items()`` with a macro call per entry wrote,
+    whitespace included: the entries are links, or dropdowns (marked active when one of
+    their entries is the current page).
+    """
+    path = request.path
+    out = []
+    for item in nav_items():
+        if item.children:
+            active = " active" if any(child.url == path for child in item.children) else ""
+            links = "".join(
+                f"<li>{_nav_link(child, 'dropdown-item', path)}</li>" for child in item.children
+            )
+            out.append(
+                '\n          \n          \n          <li class="nav-item dropdown">\n'
+                f'            <a class="nav-link dropdown-toggle{active}" href="#" role="button" '
+                f'data-bs-toggle="dropdown" aria-expanded="false">{escape(item.label)}</a>\n'
+                f'            <ul class="dropdown-menu">\n              {links}\n'
+                "            </ul>\n          </li>\n          \n        "
+            )
+        else:
+            out.append(
+                "\n          \n          "
+                f'<li class="nav-item">{_nav_link(item, "nav-link", path)}</li>\n          \n        '
+            )
+    return Markup("".join(out))
+
+
 def request_translations():
     """This request's catalogue, looked up once.
 
@@ -219,6 +258,7 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["nav_menu"] = nav_menu
     app.jinja_env.filters["date"] = lambda value: format_date(value, "yyyy-MM-dd") if value else ""
     app.jinja_env.filters["datetime"] = lambda value: (
         format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
