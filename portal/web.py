@@ -7,11 +7,23 @@ import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, get_translations
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -92,6 +104,9 @@ def core_nav_items(user) -> list[NavItem]:
     desktop. The user's own pages (消息, 修改密码, a member admin's API 密钥, 退出) are in
     the user menu on the right of the navbar (base.html), not here.
     """
+    # The request's catalogue, looked up once for the menu's 15–30 labels (Flask-Babel's
+    # gettext looks it up at every call); still ``_`` for the message extraction.
+    _ = request_translations().ugettext
     items = [
         NavItem(_("首页"), url_for("home.index")),
         NavItem(_("环线线路"), url_for("routes.index")),
@@ -165,10 +180,60 @@ def core_nav_items(user) -> list[NavItem]:
 
 
 def nav_items() -> list[NavItem]:
-    """The core menu, then what enabled plugins gave at the last sync (no plugin is asked)."""
+    """The core menu, then what enabled plugins gave at the last sync (no plugin is asked).
+
+    The core menu depends only on the language, the application's root, the year (the
+    directory's entry) and the kind of user, so it is built once per such key and worker
+    (a dozen ``url_for`` and translations on every page otherwise).
+    """
     from portal.members.parts import nav_items_for
 
-    return core_nav_items(current_user) + nav_items_for(current_user)
+    user = current_user
+    audience = (user.role, user.is_office, user.is_member_user) if user.is_authenticated else None
+    key = (str(get_locale()), request.script_root, datetime.now(LOCAL_TZ).year, audience)
+    kept = current_app.extensions.setdefault("portal_core_nav", {})
+    core = kept.get(key)
+    if core is None:
+        core = kept[key] = core_nav_items(user)
+    return core + nav_items_for(user)
+
+
+def _nav_link(item: NavItem, css: str, path: str) -> str:
+    """base.html's ``nav_link`` macro, for an entry of the menu."""
+    url = escape(item.url)
+    if item.url == path:
+        return f'<a class="{css} active" href="{url}" aria-current="page">{escape(item.label)}</a>'
+    return f'<a class="{css}" href="{url}">{escape(item.label)}</a>'
+
+
+def nav_menu() -> Markup:
+    """The navbar's menu (base.html, inside ``<ul class="navbar-nav me-auto">``) in one pass.
+
+    What the template's loop over ``nav_items()`` with a macro call per entry wrote,
+    whitespace included: the entries are links, or dropdowns (marked active when one of
+    their entries is the current page).
+    """
+    path = request.path
+    out = []
+    for item in nav_items():
+        if item.children:
+            active = " active" if any(child.url == path for child in item.children) else ""
+            links = "".join(
+                f"<li>{_nav_link(child, 'dropdown-item', path)}</li>" for child in item.children
+            )
+            out.append(
+                '\n          \n          \n          <li class="nav-item dropdown">\n'
+                f'            <a class="nav-link dropdown-toggle{active}" href="#" role="button" '
+                f'data-bs-toggle="dropdown" aria-expanded="false">{escape(item.label)}</a>\n'
+                f'            <ul class="dropdown-menu">\n              {links}\n'
+                "            </ul>\n          </li>\n          \n        "
+            )
+        else:
+            out.append(
+                "\n          \n          "
+                f'<li class="nav-item">{_nav_link(item, "nav-link", path)}</li>\n          \n        '
+            )
+    return Markup("".join(out))
 
 
 def request_translations():
@@ -193,6 +258,7 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["nav_menu"] = nav_menu
     app.jinja_env.filters["date"] = lambda value: format_date(value, "yyyy-MM-dd") if value else ""
     app.jinja_env.filters["datetime"] = lambda value: (
         format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from portal.ical import calendar_uid
 from portal.pdf import FontChoice, PdfSection, build_pdf
@@ -198,6 +199,54 @@ def by_day(entries: Iterable[Entry]) -> dict[date, list[Entry]]:
     for entry in sorted(entries, key=lambda e: (e.starts, e.id)):
         days[entry.day].append(entry)
     return days
+
+
+def month_body(
+    window: Window, days: dict[date, list[Entry]], today: date, kind: str, today_label: str
+) -> Markup:
+    """The month table's rows (what goes inside ``<tbody>``), written in one pass.
+
+    The same HTML the template's loops over weeks, days and entries wrote (whitespace
+    included), without a template call, ``_()`` or attribute lookup per cell: a month is
+    35–42 cells, and a busy one a hundred entries. ``today_label`` is 今天 in the page's
+    language; an entry's line after its time is ``Entry.label``, worked out once per
+    distinct line.
+    """
+    month = window.anchor.month
+    today_mark = f'<span class="visually-hidden">{escape(today_label)} </span>'
+    labels: dict[tuple[bool, str, str, str], str] = {}
+    out: list[str] = []
+    add = out.append
+    weeks = window.weeks
+    for week in weeks:
+        add("\n    <tr>\n    ")
+        for day in week:
+            classes = "align-top"
+            if day.month != month:
+                classes += " text-muted bg-light"
+            is_today = day == today
+            if is_today:
+                classes += " table-warning"
+            add(
+                f'\n      <td class="{classes}" data-day="{day.isoformat()}">\n'
+                f'        <div class="small fw-semibold">{today_mark if is_today else ""}'
+                f"{day.day}</div>\n        "
+            )
+            for e in days.get(day, ()):
+                key = (e.detailed, e.site_name, e.class_name, e.course_name)
+                label = labels.get(key)
+                if label is None:
+                    label = labels[key] = str(escape(e.label(kind)))
+                border = "border-success" if e.status == "confirmed" else "border-warning"
+                add(
+                    '\n        <div class="small border-start border-3 ps-1 mb-1 '
+                    f'text-wrap-anywhere {border}" data-reservation="{e.id}">\n'
+                    f'          <time class="text-nowrap" datetime="{e.starts.isoformat()}">'
+                    f"{e.starts:%H:%M}</time> {label}\n        </div>\n        "
+                )
+            add("\n      </td>\n    ")
+        add("\n    </tr>\n  ")
+    return Markup("".join(out))
 
 
 # ---------------------------------------------------------------- iCalendar
