@@ -9,7 +9,9 @@ a kept page costs the user's own load and one read of the generations.
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -211,3 +213,54 @@ def test_it_can_be_turned_off(_schema, tmp_path):
         assert state(get(trainee, "/me")) is None
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def two_servers(_schema: str, tmp_path):
+    """Two portal apps (two servers) sharing the database and one Redis (database 14)."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI: {error}")
+        pytest.skip(f"Redis not reachable: {error}")
+    prefix = f"portal-test-{uuid.uuid4().hex[:8]}:"
+    apps = [
+        make_test_app(
+            _schema, str(tmp_path / name), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix
+        )
+        for name in ("a", "b")
+    ]
+    with apps[0].app_context():
+        empty_all_tables()
+        from portal.demo import load_demo
+
+        load_demo(season=["trainees", "attendance"])
+        db.session.commit()
+        yield apps
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_two_servers_share_a_users_pages_and_see_each_others_changes(two_servers):
+    a, b = two_servers
+    trainee = signed_in(a, "trainee")  # the same session cookie goes to either server
+    assert state(get(trainee, "/me")) == "miss"
+    on_b = b.test_client()
+    with trainee.session_transaction() as kept, on_b.session_transaction() as moved:
+        moved.update(dict(kept))
+    with b.app_context():
+        assert state(get(on_b, "/me")) == "hit"
+    # A change committed through server A is seen on server B's next request.
+    demo_class().name = "两台服务器都看得到的新名字"
+    db.session.commit()
+    with b.app_context():
+        page = get(on_b, "/me")
+    assert state(page) == "miss"
+    assert "两台服务器都看得到的新名字" in page.get_data(as_text=True)
