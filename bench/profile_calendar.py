@@ -60,26 +60,14 @@ def prepare(path: Path, scale: int, fresh: bool):
 
 def targets(app) -> tuple[list[int], date, date]:
     """The 50 busiest sites and the reservations' first and last day (as bench/run.py)."""
-    from sqlalchemy import func, select
+    from run import busy_sites_and_days  # bench/run.py: this script's folder is on sys.path
 
     from portal.extensions import db
-    from portal.scheduling.models import Reservation
-    from portal.timeutil import LOCAL_TZ
 
     with app.app_context():
-        busy = list(
-            db.session.execute(
-                select(Reservation.site_id)
-                .group_by(Reservation.site_id)
-                .order_by(func.count().desc())
-                .limit(50)
-            ).scalars()
-        )
-        first, last = db.session.execute(
-            select(func.min(Reservation.starts_at), func.max(Reservation.starts_at))
-        ).one()
+        found = busy_sites_and_days()
         db.session.remove()
-    return busy, first.astimezone(LOCAL_TZ).date(), last.astimezone(LOCAL_TZ).date()
+    return found
 
 
 def urls(kind: str, n: int, sites: list[int], first: date, last: date, seed: int) -> list[str]:

@@ -45,7 +45,7 @@ import time
 import urllib.request
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -748,25 +748,37 @@ def burst(
 # ---------------------------------------------------------------- one database
 
 
+def busy_sites_and_days() -> tuple[list[int], date, date]:
+    """The 50 sites with the most reservations, and the reservations' first and last day
+    (in an app context): what the calendar and availability scenarios ask for."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.scheduling.models import Reservation
+    from portal.timeutil import LOCAL_TZ
+
+    busy = db.session.execute(
+        select(Reservation.site_id)
+        .group_by(Reservation.site_id)
+        .order_by(func.count().desc())
+        .limit(50)
+    ).scalars()
+    first, last = db.session.execute(
+        select(func.min(Reservation.starts_at), func.max(Reservation.starts_at))
+    ).one()
+    return list(busy), first.astimezone(LOCAL_TZ).date(), last.astimezone(LOCAL_TZ).date()
+
+
 def targets(app) -> dict[str, str]:
     """What the locust users ask for: busy sites, the data's date range, printable classes."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from portal.auth.models import User
     from portal.extensions import db
-    from portal.scheduling.models import Booking, Reservation, TrainingClass
-    from portal.timeutil import LOCAL_TZ
+    from portal.scheduling.models import Booking, TrainingClass
 
     with app.app_context():
-        busy = db.session.execute(
-            select(Reservation.site_id)
-            .group_by(Reservation.site_id)
-            .order_by(func.count().desc())
-            .limit(50)
-        ).scalars()
-        first, last = db.session.execute(
-            select(func.min(Reservation.starts_at), func.max(Reservation.starts_at))
-        ).one()
+        busy, first, last = busy_sites_and_days()
         organizer = db.session.scalar(select(User.id).where(User.username == "organizer"))
         classes = db.session.scalars(
             select(TrainingClass.id)
@@ -776,8 +788,8 @@ def targets(app) -> dict[str, str]:
         )
         found = {
             "BENCH_SITES": ",".join(str(s) for s in busy),
-            "BENCH_FIRST_DAY": first.astimezone(LOCAL_TZ).date().isoformat(),
-            "BENCH_LAST_DAY": last.astimezone(LOCAL_TZ).date().isoformat(),
+            "BENCH_FIRST_DAY": first.isoformat(),
+            "BENCH_LAST_DAY": last.isoformat(),
             "BENCH_CLASSES": ",".join(str(c) for c in classes),
         }
         db.session.remove()

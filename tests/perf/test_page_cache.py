@@ -8,15 +8,13 @@ language never get someone else's page; a hit costs at most one SQL statement.
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
 from portal import pagecache
 from portal.auth.models import User
@@ -28,7 +26,7 @@ from portal.scheduling.classes import register_class
 from portal.scheduling.fitting import plan_from_template
 from portal.scheduling.models import RouteTemplate
 from portal.timeutil import LOCAL_TZ
-from tests.conftest import empty_all_tables, login, make_test_app
+from tests.conftest import empty_all_tables, login, make_test_app, recorded_statements
 
 pytestmark = pytest.mark.db
 
@@ -257,19 +255,10 @@ def test_a_cached_page_carries_each_visitors_own_csrf_token(_schema, tmp_path):
 
 
 def test_a_cache_hit_costs_at_most_one_statement(demo, client):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
     for url in ("/sites?q=%E7%BA%AA%E5%BF%B5", f"/calendar/site/{site().id}"):
         get(client, url)
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements() as statements:
             response = get(client, url)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         assert cache_state(response) == "hit"
         assert len(statements) <= 1, statements
 
@@ -289,17 +278,9 @@ def test_the_cache_can_be_turned_off(_schema, tmp_path):
 
 
 @pytest.fixture
-def redis_app(_schema: str, tmp_path) -> Iterator[Flask]:
-    """The portal with its pages and generations in Redis (database 14, a prefix of its own)."""
-    redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required in CI: {error}")
-        pytest.skip(f"Redis not reachable: {error}")
-    prefix = f"portal-test-{uuid.uuid4().hex[:8]}:"
+def redis_app(_schema: str, tmp_path, shared_redis) -> Iterator[Flask]:
+    """The portal with its pages and generations in Redis (a key prefix of its own)."""
+    url, prefix = shared_redis
     app = make_test_app(_schema, str(tmp_path), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix)
     with app.app_context():
         empty_all_tables()
@@ -307,10 +288,6 @@ def redis_app(_schema: str, tmp_path) -> Iterator[Flask]:
 
         load_demo()
         yield app
-        client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter(f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
         db.session.remove()
         db.engine.dispose()
 

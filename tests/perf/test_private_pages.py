@@ -9,19 +9,17 @@ a kept page costs the user's own load and one read of the generations.
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from portal import pagecache
 from portal.extensions import db
 from portal.scheduling.models import Reservation, TrainingClass
 from portal.trainees.demo import DEMO_CLASS
-from tests.conftest import empty_all_tables, login, make_test_app
+from tests.conftest import empty_all_tables, login, make_test_app, recorded_statements
 
 pytestmark = pytest.mark.db
 
@@ -182,19 +180,10 @@ def test_the_inbox_sees_a_decision_at_once_and_still_expires_offers(season):
 def test_a_kept_page_costs_the_login_and_the_generations(season):
     trainee = signed_in(season, "trainee")
     staff = signed_in(season, "yangshanzhou_college_staff")
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
     for client, url, most in ((trainee, "/me", 2), (staff, "/inbox", 3)):
         get(client, url)
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements() as statements:
             response = get(client, url)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         assert state(response) == "hit"
         # The user with their login; the generations; the inbox: offers run out.
         assert len(statements) <= most, statements
@@ -216,17 +205,9 @@ def test_it_can_be_turned_off(_schema, tmp_path):
 
 
 @pytest.fixture
-def two_servers(_schema: str, tmp_path):
-    """Two portal apps (two servers) sharing the database and one Redis (database 14)."""
-    redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required in CI: {error}")
-        pytest.skip(f"Redis not reachable: {error}")
-    prefix = f"portal-test-{uuid.uuid4().hex[:8]}:"
+def two_servers(_schema: str, tmp_path, shared_redis):
+    """Two portal apps (two servers) sharing the database and one Redis."""
+    url, prefix = shared_redis
     apps = [
         make_test_app(
             _schema, str(tmp_path / name), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix
@@ -240,10 +221,6 @@ def two_servers(_schema: str, tmp_path):
         load_demo(season=["trainees", "attendance"])
         db.session.commit()
         yield apps
-        client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter(f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
         db.session.remove()
         db.engine.dispose()
 
