@@ -101,6 +101,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.records.views import bp as records_bp
     from portal.reports.dashboard_views import bp as dashboard_bp
     from portal.reports.views import bp as reports_bp
+    from portal.scheduling import class_views as _class_views  # noqa: F401  (adds routes)
+    from portal.scheduling import inbox_views as _inbox_views  # noqa: F401  (adds routes)
     from portal.scheduling import replace_views as _replace_views  # noqa: F401  (adds routes)
     from portal.scheduling import staff_views as _staff_views  # noqa: F401  (adds routes to bookings_bp)
     from portal.scheduling.booking_views import bp as bookings_bp

@@ -1,4 +1,7 @@
-"""Class and booking pages: register a class, book a route, follow it; members decide.
+"""Booking pages: book a route for a class, follow and change the booking.
+
+The blueprint ``bookings`` is defined here; its class pages are in class_views.py, the
+members' inbox in inbox_views.py and staff_views.py.
 
 Thin views over the rules of this folder (``fitting``, ``booking``, ``waitlist``, ``classes``,
 ``settings``, ``history``): every scheduling rule (whether a stop fits, who may see what,
@@ -12,46 +15,30 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.catalog.models import Course, TeachingSite
-from portal.catalog.views import show_errors
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
-from portal.maps import services as maps
-from portal.maps.drawing import render_svg
-from portal.members.models import Member
-from portal.pagecache import private_page
 from portal.scheduling import booking_forms as forms
 from portal.scheduling.booking import (
     book,
     cancel_booking,
     change_deadline,
-    decide,
     get_booking,
-    get_reservation_for_member,
-    member_inbox,
     move_booking,
 )
 from portal.scheduling.classes import (
-    active_bookings,
     class_window,
     classes_of,
-    needs_ring_route,
-    register_class,
     require_class_owner,
-    ring_route_message,
-    update_class,
-    validate_class,
 )
 from portal.scheduling.fitting import (
     BookingRefused,
@@ -67,15 +54,13 @@ from portal.scheduling.fitting import (
 from portal.scheduling.history import booking_events
 from portal.scheduling.models import (
     BOOKING_STATUSES,
-    CLASS_KINDS,
-    ORIGINS,
     RESERVATION_STATUSES,
     Booking,
     Reservation,
     RouteTemplate,
     TrainingClass,
 )
-from portal.scheduling.settings import all_settings, setting
+from portal.scheduling.settings import setting
 from portal.scheduling.waitlist import accept_offer, expire_offers
 from portal.specs import WEEKDAY_LABELS
 from portal.timeutil import LOCAL_TZ, within_range
@@ -102,11 +87,6 @@ DATE_CODES = frozenset(
     }
 )
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-INBOX_TABS = {
-    "pending": _l("待确认"),
-    "confirmed": _l("已确认"),
-    "declined": _l("已婉拒"),
-}
 EVENT_ACTIONS = {
     "create": _l("提交预约"),
     "pending": _l("预约站点"),
@@ -175,167 +155,6 @@ def int_arg(name: str) -> int | None:
     if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
         return int(value)
     return None
-
-
-# ---------------------------------------------------------------- classes
-
-
-def theme_options() -> list[str]:
-    """Themes of the catalogue and of the published routes, the ring-route theme first."""
-    first = setting("ring_route_theme")
-    found = set(db.session.scalars(select(TeachingSite.theme).distinct()))
-    found |= set(
-        db.session.scalars(
-            select(RouteTemplate.theme).where(RouteTemplate.status == "published").distinct()
-        )
-    )
-    found.discard(first)
-    return [first, *sorted(t for t in found if t)]
-
-
-def class_values(form: forms.ClassForm) -> dict[str, Any] | None:
-    """The form's values when it parsed; else None, with the service's messages added too."""
-    if form.validate():
-        return form.values()
-    try:
-        validate_class(form.values())
-    except ValidationFailed as error:
-        for name, message in error.errors.items():
-            bad = getattr(form, name, None)
-            if bad is not None and not bad.errors:
-                bad.errors = [message]
-    return None
-
-
-def render_class_form(form: forms.ClassForm, training_class: TrainingClass | None):
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "bookings/class_form.html",
-        form=form,
-        training_class=training_class,
-        themes=theme_options(),
-        ring_days=setting("ring_route_min_days"),
-        ring_theme=setting("ring_route_theme"),
-    ), status
-
-
-@bp.get("/classes")
-@login_required
-@private_page()
-def classes():
-    """The classes with their kind, origin, dates, state and plan; filters in the query."""
-    from portal.reports.review import plans_of
-    from portal.scheduling.class_list import (
-        CLASS_STATES,
-        class_state,
-        filtered_classes,
-        parse_filters,
-    )
-
-    require_organizer()
-    filters, errors = parse_filters(request.args)
-    found = filtered_classes(current_user, filters)
-    rules = all_settings()
-    plans = plans_of([c.id for c in found])
-    return render_template(
-        "bookings/classes.html",
-        classes=found,
-        filters=filters,
-        errors=errors,
-        typed=request.args,
-        kinds=CLASS_KINDS,
-        origins=ORIGINS,
-        states=CLASS_STATES,
-        state_of={c.id: class_state(c) for c in found},
-        plans=plans,
-        warn={
-            c.id
-            for c in found
-            if not c.cancelled
-            and needs_ring_route(c, rules)
-            and not active_bookings(c)
-            and not (c.id in plans and plans[c.id].exemption_reason)
-        },
-    ), 400 if errors else 200
-
-
-@bp.route("/classes/new", methods=["GET", "POST"])
-@login_required
-def class_new():
-    require_organizer()
-    form = forms.ClassForm()
-    if not form.is_submitted():
-        form.theme.data = setting("ring_route_theme")
-        form.key.data = one_time_key(None)
-    elif (values := class_values(form)) is not None:
-        form.key.data = key = one_time_key(form.key.data)
-        try:
-            training_class = register_class(current_user, values, idempotency_key=key)
-        except ServiceError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            if needs_ring_route(training_class):
-                flash(ring_route_message(training_class), "warning")
-                return redirect(url_for("bookings.new", class_id=training_class.id))
-            flash(_("已登记培训班：%(name)s", name=training_class.name), "success")
-            return redirect(url_for("bookings.class_detail", class_id=training_class.id))
-    return render_class_form(form, None)
-
-
-@bp.get(f"/classes/<{ID}:class_id>")
-@login_required
-@private_page()
-def class_detail(class_id: int):
-    from portal.reports.review import plan_of, ring_route_unmet
-
-    require_organizer()
-    training_class = load_class(class_id)
-    spec = maps.class_map(
-        training_class, site_url=lambda site: url_for("catalog.site_detail", site_id=site.id)
-    )
-    return render_template(
-        "bookings/class_detail.html",
-        training_class=training_class,
-        route_map=Markup(render_svg(spec)) if spec else None,
-        # Unmet: the rule applies, nothing is booked and the office recorded no exemption.
-        ring_route_missing=ring_route_unmet(training_class),
-        ring_route_message=ring_route_message(training_class),
-        plan=plan_of(training_class),
-    )
-
-
-@bp.route(f"/classes/<{ID}:class_id>/edit", methods=["GET", "POST"])
-@login_required
-def class_edit(class_id: int):
-    require_organizer()
-    training_class = load_class(class_id)
-    form = forms.ClassForm(obj=training_class)
-    if form.is_submitted() and (values := class_values(form)) is not None:
-        try:
-            update_class(training_class, current_user, values)
-        except ServiceError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("已保存。"), "success")
-            if needs_ring_route(training_class) and not active_bookings(training_class):
-                flash(ring_route_message(training_class), "warning")
-            return redirect(url_for("bookings.class_detail", class_id=training_class.id))
-    return render_class_form(form, training_class)
-
-
-@bp.route(f"/classes/<{ID}:class_id>/book", methods=["GET", "POST"])
-@login_required
-def class_book(class_id: int):
-    """The class's booking page lives at /bookings/new (307 keeps a POST a POST)."""
-    mode = "custom" if request.args.get("mode") == "custom" else None
-    target = url_for(
-        "bookings.new", class_id=class_id, template_id=int_arg("template_id"), mode=mode
-    )
-    return redirect(target, code=307 if request.method == "POST" else 302)
 
 
 # ---------------------------------------------------------------- booking a route
@@ -905,140 +724,3 @@ def accept(reservation_id: int):
     else:
         flash(_("已接受候补名额。"), "success")
     return redirect(url_for("bookings.detail", booking_id=booking_id))
-
-
-# ---------------------------------------------------------------- the members' inbox
-
-
-@dataclass
-class InboxDay:
-    day: date
-    reservations: list[Reservation]
-
-
-def member_filter(form: forms.InboxFilterForm) -> int | None:
-    value = form.member.data or ""
-    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
-        return int(value)
-    return None
-
-
-def page_number() -> int:
-    value = request.args.get("page", "")
-    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
-        return int(value)
-    return 1
-
-
-@bp.get("/inbox")
-@login_required
-@private_page(before=expire_offers)
-def inbox():
-    require_member_staff()
-    status = request.args.get("status", "pending")
-    if status not in INBOX_TABS:
-        status = "pending"
-    earlier = request.args.get("when") == "earlier"
-    form = forms.InboxFilterForm(formdata=request.args)
-    member_id = None
-    if current_user.is_office:
-        form.member.choices = [SelectChoice("", _("全部成员单位"))] + [
-            SelectChoice(str(m.id), m.short_name)
-            for m in db.session.scalars(select(Member).order_by(Member.id))
-        ]
-        member_id = member_filter(form)
-    form.status.data = status
-    page = member_inbox(
-        current_user, status, member_id=member_id, earlier=earlier, page=page_number()
-    )
-    days = [
-        InboxDay(day, list(rows))
-        for day, rows in groupby(page.items, key=lambda r: r.starts_at.astimezone(LOCAL_TZ).date())
-    ]
-    return render_template(
-        "bookings/inbox.html",
-        days=days,
-        classes=pending_classes(page.items) if status == "pending" else [],
-        page=page,
-        status=status,
-        earlier=earlier,
-        tabs=INBOX_TABS,
-        form=form if current_user.is_office else None,
-        member_id=member_id,
-        args={
-            "status": status if status != "pending" else None,
-            "member": member_id,
-            "when": "earlier" if earlier else None,
-        },
-    )
-
-
-@dataclass
-class InboxClass:
-    id: int
-    name: str
-    count: int
-
-
-def pending_classes(reservations: list[Reservation]) -> list[InboxClass]:
-    """The classes with more than one pending stop on the page: confirmed in one action."""
-    counts: dict[int, InboxClass] = {}
-    for r in reservations:
-        c = r.booking.training_class
-        counts.setdefault(c.id, InboxClass(c.id, c.name, 0)).count += 1
-    return [c for c in counts.values() if c.count > 1]
-
-
-def inbox_redirect():
-    member = request.form.get("member", "")
-    args = {"member": member} if member.isascii() and member.isdigit() else {}
-    return redirect(url_for("bookings.inbox", **args))
-
-
-def decide_view(reservation_id: int, confirm: bool):
-    require_member_staff()
-    try:
-        reservation = get_reservation_for_member(reservation_id, current_user)
-    except NotFound:
-        abort(404)
-    form = forms.ConfirmForm() if confirm else forms.DeclineForm()
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "danger")
-        return inbox_redirect()
-    reason = "" if confirm else form.reason.data
-    where = f"{reservation.site.name} {local_time(reservation.starts_at, '%m-%d %H:%M')}"
-    try:
-        decide(reservation, current_user, confirm, reason)
-    except NotFound:
-        abort(404)
-    except BookingRefused as refused:
-        flash(
-            _(
-                "无法确认%(where)s：%(why)s",
-                where=where,
-                why="；".join(p.message for p in refused.problems),
-            ),
-            "danger",
-        )
-    except ServiceError as error:
-        flash(error.message, "danger")
-    else:
-        if confirm:
-            flash(_("已确认：%(where)s。", where=where), "success")
-        else:
-            flash(_("已婉拒：%(where)s。", where=where), "success")
-    return inbox_redirect()
-
-
-@bp.post(f"/reservations/<{ID}:reservation_id>/confirm")
-@login_required
-def confirm(reservation_id: int):
-    return decide_view(reservation_id, True)
-
-
-@bp.post(f"/reservations/<{ID}:reservation_id>/decline")
-@login_required
-def decline(reservation_id: int):
-    return decide_view(reservation_id, False)

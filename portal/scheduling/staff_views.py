@@ -19,14 +19,8 @@ from portal.extensions import db
 from portal.guides.services import assign_guide
 from portal.members.models import Member
 from portal.scheduling import booking_forms as forms
-from portal.scheduling.booking_views import (
-    ID,
-    bp,
-    inbox_redirect,
-    local_time,
-    member_filter,
-    require_member_staff,
-)
+from portal.scheduling.booking_views import ID, bp, local_time, require_member_staff
+from portal.scheduling.inbox_views import inbox_redirect, member_filter
 from portal.scheduling.staffing import (
     class_for_member,
     confirm_class,
