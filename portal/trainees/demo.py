@@ -27,7 +27,7 @@ from portal.extensions import db
 from portal.scheduling.fitting import check_plan, plan_from_template
 from portal.scheduling.models import Booking, Reservation, RouteTemplate, TrainingClass
 from portal.timeutil import LOCAL_TZ, utcnow
-from portal.trainees import open_runs, roster
+from portal.trainees import open_runs, roster, run_publishing
 from portal.trainees.models import (
     ClassNotice,
     ClassProfile,
@@ -278,7 +278,7 @@ def _open_run(office: User) -> None:
             "quotas": "",
         }
         try:
-            run = open_runs.publish_run(office, values)
+            run = run_publishing.publish_run(office, values)
         except ServiceError as error:
             log.warning("demo open run not published for %s: %s", start, error.message)
             continue

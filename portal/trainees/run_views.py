@@ -13,7 +13,7 @@ from portal.formfields import show_errors
 from portal.pagecache import private_page
 from portal.scheduling.fitting import BookingRefused
 from portal.scheduling.models import RouteTemplate
-from portal.trainees import open_runs
+from portal.trainees import open_runs, run_publishing
 from portal.trainees.forms import ActionForm, BookSeatForm, CadreForm, RunForm
 from portal.trainees.views import bp
 
@@ -150,7 +150,7 @@ def run_new():
     problems = []
     if form.validate_on_submit():
         try:
-            run = open_runs.publish_run(current_user, form.values())
+            run = run_publishing.publish_run(current_user, form.values())
         except BookingRefused as refused:
             problems = [p.message for p in refused.problems]
         except ServiceError as error:

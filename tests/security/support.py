@@ -323,7 +323,7 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
     and a shared calendar), a trainee on class B's, an elective in class A, an open run of
     member A (where the demo trainee holds a seat) and one of member B."""
     from portal.certificates.models import Certificate
-    from portal.trainees import accounts, electives, notices, open_runs, roster
+    from portal.trainees import accounts, electives, notices, open_runs, roster, run_publishing
     from portal.trainees.handbook import feed_token as trainee_feed_token
 
     organizer, organizer_b = user("organizer"), user("organizer_b")
@@ -356,7 +356,7 @@ def build_trainees(class_a: Any, class_b: Any, start_a: date) -> dict[str, Any]:
     )
 
     def run(publisher: str, start: date) -> Any:
-        return open_runs.publish_run(
+        return run_publishing.publish_run(
             user(publisher),
             {
                 "title": f"{publisher}的开放班次",

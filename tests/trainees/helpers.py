@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.scheduling.models import RouteTemplate, TrainingClass
-from portal.trainees import open_runs, roster
+from portal.trainees import roster, run_publishing
 from portal.trainees.models import RosterEntry
 from tests.scheduling.helpers import future_weekday, new_class, user
 
@@ -57,7 +57,7 @@ def publish(
     deadline_days: int = 7,
 ):
     start = start or run_start()
-    return open_runs.publish_run(
+    return run_publishing.publish_run(
         user(publisher),
         {
             "title": f"测试开放班次{seats}",
