@@ -90,6 +90,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.directory.views import bp as directory_bp
     from portal.evaluations.views import bp as evaluations_bp
     from portal.events import award_views as _award_views  # noqa: F401  (adds routes to events_bp)
+    from portal.events import calendar_views as _event_calendar_views  # noqa: F401  (adds routes)
+    from portal.events import contest_views as _contest_views  # noqa: F401  (adds routes)
+    from portal.events import registration_views as _registration_views  # noqa: F401  (adds routes)
     from portal.events.views import bp as events_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.guides.views import bp as guides_bp
