@@ -90,10 +90,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.directory.views import bp as directory_bp
     from portal.evaluations.views import bp as evaluations_bp
     from portal.events import award_views as _award_views  # noqa: F401  (adds routes to events_bp)
+    from portal.events import calendar_views as _event_calendar_views  # noqa: F401  (adds routes)
+    from portal.events import contest_views as _contest_views  # noqa: F401  (adds routes)
+    from portal.events import registration_views as _registration_views  # noqa: F401  (adds routes)
     from portal.events.views import bp as events_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.guides.views import bp as guides_bp
     from portal.home.views import bp as home_bp
+    from portal.meetings import agenda_views as _agenda_views  # noqa: F401  (adds routes)
+    from portal.meetings import decision_views as _decision_views  # noqa: F401  (adds routes)
+    from portal.meetings import export_views as _export_views  # noqa: F401  (adds routes)
+    from portal.meetings import poll_views as _poll_views  # noqa: F401  (adds routes)
     from portal.meetings.views import bp as meetings_bp
     from portal.members.views import bp as members_bp
     from portal.notifications.views import bp as messages_bp

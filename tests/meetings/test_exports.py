@@ -257,7 +257,7 @@ def test_private_feed_link_for_calendar_apps(app, client, demo):
     make_meeting(
         ("party_school",), title="订阅测试会议", day=day, start_time=time(9), end_time=time(10)
     )
-    from portal.meetings.views import feed_token
+    from portal.meetings.export_views import feed_token
 
     staff = user("party_school_staff")
     with app.test_request_context():

@@ -29,8 +29,8 @@ from portal.extensions import db
 from portal.meetings.assistant import add_poll_slots
 from portal.meetings.busy import add_busy_time
 from portal.meetings.decisions import add_decisions
+from portal.meetings.export_views import feed_token as meetings_feed_token
 from portal.meetings.meetings import add_agenda_item, create_meeting
-from portal.meetings.views import feed_token as meetings_feed_token
 from portal.members.models import Member
 from portal.notifications.models import Message
 from portal.scheduling.booking import book
