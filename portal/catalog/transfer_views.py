@@ -37,7 +37,7 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import HiddenField, SelectChoice, SelectField, SubmitField
 
-from portal.catalog import excel, forms, services
+from portal.catalog import excel, excel_import, excel_reading, forms, services
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.members.models import Member
@@ -280,7 +280,7 @@ def _target_member(form: ImportForm) -> int | None:
     return None
 
 
-def _preview_rows(kind: str, preview: excel.ImportPreview) -> list[dict[str, Any]]:
+def _preview_rows(kind: str, preview: excel_import.ImportPreview) -> list[dict[str, Any]]:
     """What the preview table shows of each row."""
     shown = []
     for row in preview.rows:
@@ -312,7 +312,9 @@ def _preview_rows(kind: str, preview: excel.ImportPreview) -> list[dict[str, Any
     return shown
 
 
-def _render_preview(kind: str, preview: excel.ImportPreview, member_id: int, token: str | None):
+def _render_preview(
+    kind: str, preview: excel_import.ImportPreview, member_id: int, token: str | None
+):
     confirm = None
     if token is not None:
         confirm = ConfirmForm(formdata=None)
@@ -341,18 +343,21 @@ def _import_page(kind: str):
     if form.validate_on_submit():
         member_id = _target_member(form)
         upload = form.file.data
-        data = upload.stream.read(excel.MAX_UPLOAD_BYTES + 1)
-        if len(data) > excel.MAX_UPLOAD_BYTES:
+        data = upload.stream.read(excel_reading.MAX_UPLOAD_BYTES + 1)
+        if len(data) > excel_reading.MAX_UPLOAD_BYTES:
             form.file.errors = [
                 *form.file.errors,
-                _("文件不能超过 %(size)s MB。", size=excel.MAX_UPLOAD_BYTES // (1024 * 1024)),
+                _(
+                    "文件不能超过 %(size)s MB。",
+                    size=excel_reading.MAX_UPLOAD_BYTES // (1024 * 1024),
+                ),
             ]
         elif member_id is not None:
             filename = upload.filename or ""
-            preview = excel.parse_upload(filename, data, kind, member_id)
+            preview = excel_import.parse_upload(filename, data, kind, member_id)
             token = None if preview.has_errors else _store(data, kind, member_id, filename)
             return _render_preview(kind, preview, member_id, token)
-    spec = excel.SPECS[kind]
+    spec = excel_import.SPECS[kind]
     status = 400 if form.is_submitted() else 200
     return render_template(
         "catalog/transfer/import_upload.html",
@@ -361,8 +366,8 @@ def _import_page(kind: str):
         form=form,
         required=spec.required,
         optional=[h for h in spec.headers if h not in spec.required],
-        max_mb=excel.MAX_UPLOAD_BYTES // (1024 * 1024),
-        max_rows=excel.MAX_DATA_ROWS,
+        max_mb=excel_reading.MAX_UPLOAD_BYTES // (1024 * 1024),
+        max_rows=excel_reading.MAX_DATA_ROWS,
         template_url=url_for(f"catalog_transfer.{kind}_import_template"),
         list_url=url_for(LIST_ENDPOINTS[kind]),
     ), status
@@ -375,11 +380,11 @@ def _confirm(kind: str):
         abort(400)
     meta, data = _claim(form.token.data or "", kind)
     member_id = meta["member_id"]
-    preview = excel.parse_upload(str(meta.get("filename") or ""), data, kind, member_id)
+    preview = excel_import.parse_upload(str(meta.get("filename") or ""), data, kind, member_id)
     if preview.has_errors:
         return _render_preview(kind, preview, member_id, None)
     try:
-        counts = excel.apply_import(preview, current_user, member_id)
+        counts = excel_import.apply_import(preview, current_user, member_id)
         db.session.commit()
     except ServiceError as error:
         db.session.rollback()
@@ -401,7 +406,7 @@ def _template(kind: str):
     _require_importer()
     today = datetime.now(LOCAL_TZ).date().isoformat()
     return send_file(
-        io.BytesIO(excel.template_xlsx(kind)),
+        io.BytesIO(excel_import.template_xlsx(kind)),
         mimetype=excel.XLSX_MIMETYPE,
         as_attachment=True,
         download_name=f"{FILE_TITLES[kind]}导入模板_{today}.xlsx",

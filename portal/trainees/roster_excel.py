@@ -1,9 +1,10 @@
 """Rosters in Excel: the import template, reading a .xlsx/.csv into a preview, export.
 
-The file reading (limits, zip checks, encodings) is the catalogue's (portal/catalog/excel.py);
-this module knows the roster's columns. Importing is two steps: ``preview_upload`` writes
-only the stored upload (a ``RosterImport`` row, so any app server can confirm it), and
-``confirm_import`` parses the stored file again and applies it in one transaction.
+The file reading (limits, zip checks, encodings) is the catalogue's
+(portal/catalog/excel_reading.py); this module knows the roster's columns. Importing is two
+steps: ``preview_upload`` writes only the stored upload (a ``RosterImport`` row, so any app
+server can confirm it), and ``confirm_import`` parses the stored file again and applies it
+in one transaction.
 Re-importing a file updates the rows it matches (same mobile number or identity card):
 it never duplicates a trainee.
 """
@@ -23,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from portal.audit.services import record
-from portal.catalog import excel
+from portal.catalog import excel, excel_reading
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.scheduling.models import TrainingClass
@@ -104,20 +105,20 @@ def _rows(filename: str, data: bytes) -> tuple[Iterator[tuple[int, list[Any]]] |
     name = (filename or "").strip().lower()
     if not data:
         return None, _("文件是空的，请选择填好名单的 Excel 或 CSV 文件。")
-    if len(data) > excel.MAX_UPLOAD_BYTES:
-        return None, _("文件不能超过 %(size)s MB。", size=excel.MAX_UPLOAD_BYTES >> 20)
+    if len(data) > excel_reading.MAX_UPLOAD_BYTES:
+        return None, _("文件不能超过 %(size)s MB。", size=excel_reading.MAX_UPLOAD_BYTES >> 20)
     if name.endswith(".xlsx"):
-        if not data.startswith(excel.XLSX_MAGIC):
+        if not data.startswith(excel_reading.XLSX_MAGIC):
             return None, _("该文件不是有效的 Excel（.xlsx）文件。")
-        problem = excel._check_xlsx_zip(data)
+        problem = excel_reading._check_xlsx_zip(data)
         if problem:
             return None, problem
-        return excel._xlsx_rows(data), None
+        return excel_reading._xlsx_rows(data), None
     if name.endswith(".csv"):
-        text = excel._decode_csv(data)
+        text = excel_reading._decode_csv(data)
         if text is None:
             return None, _("无法识别 CSV 文件的编码，请保存为 UTF-8 编码的 CSV。")
-        return excel._csv_rows(text), None
+        return excel_reading._csv_rows(text), None
     if name.endswith((".xls", ".et", ".xlsm", ".ods", ".numbers")):
         return None, _("不支持该表格格式，请在表格软件中另存为 .xlsx 或 .csv 后上传。")
     return None, _("只能上传 .xlsx 或 .csv 文件。")
@@ -130,7 +131,7 @@ def parse_roster(filename: str, data: bytes, training_class: TrainingClass) -> R
         return RosterPreview(errors=[problem or ""])
     try:
         with closing(rows):
-            header, data_rows, problem = excel._collect_rows(rows)
+            header, data_rows, problem = excel_reading._collect_rows(rows)
     except csv.Error:
         return RosterPreview(errors=[_("无法读取该 CSV 文件，请检查文件内容。")])
     except Exception:  # openpyxl raises many kinds of errors on a broken file
@@ -140,7 +141,7 @@ def parse_roster(filename: str, data: bytes, training_class: TrainingClass) -> R
     positions: dict[str, int] = {}
     ignored = []
     for index, cell in enumerate(header):
-        key = excel._header_key(cell)
+        key = excel_reading._header_key(cell)
         target = COLUMNS.get(key) or ALIASES.get(key)
         if target and target not in positions:
             positions[target] = index
@@ -160,7 +161,9 @@ def parse_roster(filename: str, data: bytes, training_class: TrainingClass) -> R
     seen: dict[str, int] = {}
     for number, cells in data_rows:
         values = {
-            f: excel.parse_text(cells[i]) if i < len(cells) and not excel.is_blank(cells[i]) else ""
+            f: excel_reading.parse_text(cells[i])
+            if i < len(cells) and not excel_reading.is_blank(cells[i])
+            else ""
             for f, i in positions.items()
         }
         result = RosterRow(number, values)

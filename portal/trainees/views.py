@@ -157,7 +157,7 @@ def roster_import(class_id: int):
         if upload is None or not getattr(upload, "filename", ""):
             form.file.errors = [_("请选择要上传的文件。")]
         else:
-            data = upload.read(roster_excel.excel.MAX_UPLOAD_BYTES + 1)
+            data = upload.read(roster_excel.excel_reading.MAX_UPLOAD_BYTES + 1)
             preview, token = roster_excel.preview_upload(
                 training_class, current_user, upload.filename, data
             )

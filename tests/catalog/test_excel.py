@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.auth.models import User
-from portal.catalog import excel, services
+from portal.catalog import excel, excel_import, excel_reading, services
 from portal.catalog.models import CatalogChange, Course, Teacher, TeachingSite
 from portal.extensions import db
 from portal.members.models import Member
@@ -136,27 +136,27 @@ def test_safe_cell_guards_formulas():
 
 
 def test_cell_parsers():
-    assert excel.parse_weekdays("每天") == "1234567"
-    assert excel.parse_weekdays("周一、周三，周五") == "135"
-    assert excel.parse_weekdays("星期二至星期日") == "234567"
-    assert excel.parse_weekdays(12345) == "12345"
+    assert excel_reading.parse_weekdays("每天") == "1234567"
+    assert excel_reading.parse_weekdays("周一、周三，周五") == "135"
+    assert excel_reading.parse_weekdays("星期二至星期日") == "234567"
+    assert excel_reading.parse_weekdays(12345) == "12345"
     assert excel.weekdays_text("123456") == "周一至周六"
     assert excel.weekdays_text("1357") == "周一、周三、周五、周日"
     for text in ("每天", "周一至周五", "周一、周三、周五、周日", "周二、周三"):
-        assert excel.weekdays_text(excel.parse_weekdays(text)) == text
-    with pytest.raises(excel.CellError):
-        excel.parse_weekdays("周八")
-    assert excel.parse_time("9:05") == time(9, 5)
-    assert excel.parse_time("０９：３０") == time(9, 30)
-    assert excel.parse_time(time(8, 0)) == time(8, 0)
-    with pytest.raises(excel.CellError):
-        excel.parse_time("25:00")
-    assert excel.parse_int("１２") == 12
-    assert excel.parse_int(40.0) == 40
-    with pytest.raises(excel.CellError):
-        excel.parse_int("四十")
-    assert excel.parse_yes_no("是") is True and excel.parse_yes_no("否") is False
-    assert excel.parse_teacher_kind("兼职") == "part_time"
+        assert excel.weekdays_text(excel_reading.parse_weekdays(text)) == text
+    with pytest.raises(excel_reading.CellError):
+        excel_reading.parse_weekdays("周八")
+    assert excel_reading.parse_time("9:05") == time(9, 5)
+    assert excel_reading.parse_time("０９：３０") == time(9, 30)
+    assert excel_reading.parse_time(time(8, 0)) == time(8, 0)
+    with pytest.raises(excel_reading.CellError):
+        excel_reading.parse_time("25:00")
+    assert excel_reading.parse_int("１２") == 12
+    assert excel_reading.parse_int(40.0) == 40
+    with pytest.raises(excel_reading.CellError):
+        excel_reading.parse_int("四十")
+    assert excel_reading.parse_yes_no("是") is True and excel_reading.parse_yes_no("否") is False
+    assert excel_reading.parse_teacher_kind("兼职") == "part_time"
 
 
 # ---------------------------------------------------------------- export
@@ -282,7 +282,7 @@ def test_import_template(demo, client):
     response = client.get("/sites/import/template.xlsx")
     assert response.status_code == 200 and response.mimetype == XLSX_TYPE
     rows = read_xlsx(response.data)
-    assert list(rows[0]) == list(excel.SPECS["sites"].headers) and len(rows) == 2
+    assert list(rows[0]) == list(excel_import.SPECS["sites"].headers) and len(rows) == 2
     rows = read_xlsx(client.get("/teachers/import/template.xlsx").data)
     assert rows[0][:2] == ("姓名", "类型") and len(rows) == 2
 
