@@ -357,21 +357,23 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
 # ---------------------------------------------------------------- serving pages
 
 
-def _cacheable_request() -> bool:
+def _plain_read() -> bool:
+    """A GET or HEAD with no Authorization header and no flashed message waiting."""
     return (
         request.method in ("GET", "HEAD")
         and "Authorization" not in request.headers
         and "_flashes" not in session
-        and not current_user.is_authenticated
     )
 
 
+def _cacheable_request() -> bool:
+    return _plain_read() and not current_user.is_authenticated
+
+
 def _private_request() -> bool:
-    """A signed-in browser session's GET with no message waiting (not an API token)."""
+    """A signed-in browser session's plain read (not an API token)."""
     return (
-        request.method in ("GET", "HEAD")
-        and "Authorization" not in request.headers
-        and "_flashes" not in session
+        _plain_read()
         and current_user.is_authenticated
         and not getattr(current_user, "is_token", False)
     )
