@@ -65,6 +65,11 @@ class Defaults:
     # …and of signed-in users' own busiest pages, each kept for its user only, never older
     # than the data and at most a minute older than the clock (pagecache.private_page).
     PRIVATE_PAGE_CACHE = True
+    # Signed-in requests check their login in Redis, not the database, while no user or
+    # login changed (portal/auth/login_cache.py); only with Redis configured. A kept login
+    # is read again after LOGIN_CACHE_TIMEOUT seconds at the latest.
+    LOGIN_CACHE = True
+    LOGIN_CACHE_TIMEOUT = 300
     PAGE_CACHE_TIMEOUT = 600
     PAGE_CACHE_THRESHOLD = 1000
     PAGE_CACHE_KEY_PREFIX = "portal:"

@@ -68,6 +68,13 @@ SCHEDULE = "schedule"
 PEOPLE = "people"
 PUBLIC_AREAS = (CATALOGUE, SCHEDULE)
 AREAS = (*PUBLIC_AREAS, PEOPLE)
+# Not an area of pages: who may be signed in changed (a user's row, a login ended), so the
+# logins held in Redis (portal/auth/login_cache.py) are read again from the database.
+LOGINS = "logins"
+LOGIN_TABLES = frozenset({"users", "user_sessions"})
+# A statement that only deletes logins too old to be used anyway (at every login) does not
+# end any login that may still be held: ``.execution_options(**EXPIRED_LOGINS_ONLY)``.
+EXPIRED_LOGINS_ONLY = {"portal_expired_logins_only": True}
 
 # Which public area each table's rows belong to. Tables public pages never show are left
 # out on purpose (IGNORED); any other table bumps every public area. Every table but those
@@ -209,11 +216,13 @@ class RedisGenerations:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=2)
-        self.keys = {area: f"{prefix}gen:{area}" for area in AREAS}
+        self.prefix = prefix
+        self.keys = {area: f"{prefix}gen:{area}" for area in (*AREAS, LOGINS)}
+        self.area_keys = [self.keys[area] for area in AREAS]
 
     def read(self) -> dict[str, int]:
-        values = self.client.mget(list(self.keys.values()))
-        return {area: int(v or 0) for area, v in zip(self.keys, values, strict=True)}
+        values = self.client.mget(self.area_keys)
+        return {area: int(v or 0) for area, v in zip(AREAS, values, strict=True)}
 
     def bump(self, areas: Iterable[str]) -> None:
         pipe = self.client.pipeline()
@@ -272,9 +281,25 @@ def bump(*areas: str) -> None:
             log.exception("could not clear the page cache")
 
 
+def bump_logins() -> None:
+    """Mark the users or their logins changed: logins held in Redis are read again.
+
+    A failure is logged: Redis is then most likely unreachable for reading the logins too,
+    and a held login expires after LOGIN_CACHE_TIMEOUT seconds at most.
+    """
+    store = current_app.extensions.get(EXTENSION)
+    if not isinstance(store, RedisGenerations):
+        return  # logins are held only in Redis
+    try:
+        store.bump([LOGINS])
+    except Exception:
+        log.exception("could not mark the logins changed")
+
+
 def forget_all() -> None:
     """Drop every cached page, here and in every worker: the database was replaced under the
     portal (a restore), so no change went through the session events."""
+    bump_logins()
     try:
         current_app.extensions[EXTENSION].bump(AREAS)
     except Exception:
@@ -296,8 +321,10 @@ def areas_of(tables: Iterable[str]) -> set[str]:
     return found
 
 
-def _touch(session: Session, tables: Iterable[str]) -> None:
+def _touch(session: Session, tables: Iterable[str], *, logins: bool = False) -> None:
     areas = areas_of(tables)
+    if logins:
+        areas.add(LOGINS)
     if areas:
         session.info.setdefault(TOUCHED, set()).update(areas)
 
@@ -317,16 +344,27 @@ def _shown_change(obj: Any) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: Any) -> None:
-    changed = [*session.new, *session.deleted]
-    changed += [obj for obj in session.dirty if session.is_modified(obj) and _shown_change(obj)]
-    _touch(session, {t.name for obj in changed for t in inspect(obj).mapper.tables})
+    dirty = [obj for obj in session.dirty if session.is_modified(obj) and _shown_change(obj)]
+    changed = [*session.new, *session.deleted, *dirty]
+    # A new user or login ends no login; a changed or deleted user, or a deleted login, may.
+    ended = {t.name for obj in (*session.deleted, *dirty) for t in inspect(obj).mapper.tables}
+    _touch(
+        session,
+        {t.name for obj in changed for t in inspect(obj).mapper.tables},
+        logins=not ended.isdisjoint(LOGIN_TABLES),
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _after_bulk_statement(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        _touch(state.session, [getattr(table, "name", "")])
+        name = getattr(getattr(state.statement, "table", None), "name", "")
+        logins = (
+            not state.is_insert
+            and name in LOGIN_TABLES
+            and not state.execution_options.get("portal_expired_logins_only")
+        )
+        _touch(state.session, [name], logins=logins)
 
 
 @event.listens_for(Session, "after_commit")
@@ -351,7 +389,9 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
         return
     committed = session.info.pop(COMMITTED, None)
     if committed and has_app_context():
-        bump(*committed)
+        if LOGINS in committed:
+            bump_logins()
+        bump(*(committed - {LOGINS}))
 
 
 # ---------------------------------------------------------------- serving pages

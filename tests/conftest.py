@@ -98,9 +98,40 @@ def empty_all_tables() -> None:
 
 
 @pytest.fixture
-def app(_schema: str, tmp_path) -> Iterator[Flask]:
+def shared_redis() -> Iterator[tuple[str, str]]:
+    """Redis as the page cache's store (database 14) and a key prefix of this test's own,
+    whose keys are removed afterwards. Skipped without Redis; a failure in CI."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI: {error}")
+        pytest.skip(f"Redis not reachable: {error}")
+    prefix = f"portal-test-{uuid.uuid4().hex[:8]}:"
+    yield url, prefix
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``pytest.mark.redis_too``: a test using the app runs with the page cache in the worker
+    and logins checked in the database, and again with both in Redis (auth/login_cache.py)."""
+    if metafunc.definition.get_closest_marker("redis_too") and "app" in metafunc.fixturenames:
+        metafunc.parametrize("app", ["database", "redis"], indirect=True)
+
+
+@pytest.fixture
+def app(_schema: str, tmp_path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     """The portal on an empty schema; the app context is pushed for the test."""
-    app = make_test_app(_schema, str(tmp_path))
+    overrides = {}
+    if getattr(request, "param", None) == "redis":
+        url, prefix = request.getfixturevalue("shared_redis")
+        overrides = {"CACHE_REDIS_URL": url, "PAGE_CACHE_KEY_PREFIX": prefix}
+    app = make_test_app(_schema, str(tmp_path), **overrides)
     with app.app_context():
         empty_all_tables()
         yield app

@@ -21,8 +21,10 @@ from flask import current_app, has_app_context, session
 from flask_login import user_logged_in, user_logged_out
 from sqlalchemy import bindparam, delete, select
 
+from portal.auth import login_cache
 from portal.auth.models import User, UserSession
 from portal.extensions import db
+from portal.pagecache import EXPIRED_LOGINS_ONLY
 from portal.timeutil import utcnow
 
 
@@ -44,9 +46,9 @@ def start_session(user: User) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.execute(
-        delete(UserSession).where(
-            UserSession.user_id == user.id, UserSession.created_at < now - longest_session()
-        )
+        delete(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.created_at < now - longest_session())
+        .execution_options(**EXPIRED_LOGINS_ONLY)
     )
     db.session.add(UserSession(user_id=user.id, token_hash=digest(token), created_at=now))
     user.session_token = token
@@ -58,6 +60,7 @@ def end_session(user: Any) -> None:
     token = getattr(user, "session_token", None)
     if token:
         db.session.execute(delete(UserSession).where(UserSession.token_hash == digest(token)))
+        login_cache.forget(digest(token))
         user.session_token = None
 
 
@@ -66,10 +69,11 @@ def end_all_sessions(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
-# Every signed-in request runs this statement: built once, with parameters (building and
-# coercing a select costs more than running it on a cached page).
+# Every signed-in request whose login is not held in Redis runs this statement: built once,
+# with parameters (building and coercing a select costs more than running it on a cached
+# page).
 SESSION_USER = (
-    select(User)
+    select(User, UserSession.created_at)
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         User.id == bindparam("user_id"),
@@ -82,20 +86,23 @@ SESSION_USER = (
 def load_session_user(session_id: str) -> User | None:
     """The user of a session or remember cookie, if its login and version still hold.
 
-    One query: the user joined with the login's row.
+    Held in Redis (login_cache) while no user or login changed; else one query: the user
+    joined with the login's row.
     """
     user_id, version, token = (session_id.split(":") + ["", "", ""])[:3]
     if not user_id.isdigit() or not version.isdigit() or not token or len(token) > 128:
         return None
-    user = db.session.scalar(
-        SESSION_USER,
-        {
-            "user_id": int(user_id),
-            "token_hash": digest(token),
-            "since": utcnow() - longest_session(),
-        },
-    )
-    if user is None or user.session_version != int(version) or not user.active:
+    token_hash, since = digest(token), utcnow() - longest_session()
+    user, generation = login_cache.held_user(int(user_id), token_hash, since)
+    if user is None:
+        row = db.session.execute(
+            SESSION_USER, {"user_id": int(user_id), "token_hash": token_hash, "since": since}
+        ).first()
+        if row is None:
+            return None
+        user, created_at = row
+        login_cache.keep(user, token_hash, created_at, generation)
+    if user.session_version != int(version) or not user.active:
         return None
     user.session_token = token
     return user

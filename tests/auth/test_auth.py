@@ -14,7 +14,8 @@ from portal.errors import ServiceError
 from portal.extensions import db
 from tests.conftest import login
 
-pytestmark = pytest.mark.db
+# Each test runs with the logins checked in the database, and held in Redis (login_cache).
+pytestmark = [pytest.mark.db, pytest.mark.redis_too]
 
 ROLE_ACCOUNTS = {
     "office": ("环线办", None),

@@ -17,7 +17,8 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 from tests.conftest import login
 
-pytestmark = pytest.mark.db
+# Each test runs with the logins checked in the database, and held in Redis (login_cache).
+pytestmark = [pytest.mark.db, pytest.mark.redis_too]
 
 
 def copy_of(client, name: str):
