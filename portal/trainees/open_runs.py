@@ -54,10 +54,19 @@ def locks_enabled() -> bool:
 
 
 def lock_run(run_id: int) -> OpenRun:
-    """Start a transaction holding the run's row lock; the run as it is under the lock."""
+    """Start a transaction holding the run's row lock; the run as it is under the lock.
+
+    On PostgreSQL a transaction that only read goes on (its reads saw committed data, and
+    each statement after the lock sees every booking committed before it): ending it would
+    cost two round trips and reload every object, the user included. SQLite needs a new,
+    immediate transaction to hold the lock.
+    """
     locking = locks_enabled()
-    db.session.rollback()
-    db.session.connection(execution_options={SQLITE_IMMEDIATE: locking})
+    session = db.session
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not (postgres and locking and not (session.new or session.dirty or session.deleted)):
+        session.rollback()
+        session.connection(execution_options={SQLITE_IMMEDIATE: locking})
     query = select(OpenRun).where(OpenRun.id == run_id)
     run = db.session.scalar(query.with_for_update() if locking else query)
     if run is None:
@@ -151,15 +160,22 @@ def held_seats(run_id: int, quota_id: int | None = None) -> int:
     return db.session.scalar(query)
 
 
-def _held_counts(run_id: int, quota_id: int | None) -> tuple[int, int]:
-    """The run's held seats, and those of one quota, in one statement (under the run's lock
-    every round trip keeps the next booking waiting)."""
+def _held_counts(run_id: int, quota_id: int | None, account_id: int) -> tuple[int, int, int | None]:
+    """The run's held seats, those of one quota, and the id of the account's own seat row
+    (of any status) if it has one, in one statement (under the run's lock every round trip
+    keeps the next booking waiting)."""
     holding = OpenRunSeat.status.in_(SEAT_HOLDING)
     of_quota = func.count().filter(OpenRunSeat.quota_id == quota_id) if quota_id else literal(0)
-    total, quota = db.session.execute(
-        select(func.count(), of_quota).where(OpenRunSeat.run_id == run_id, holding)
+    own = (
+        select(OpenRunSeat.id)
+        .where(OpenRunSeat.run_id == run_id, OpenRunSeat.user_id == account_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    total, quota, own_id = db.session.execute(
+        select(func.count(), of_quota, own).where(OpenRunSeat.run_id == run_id, holding)
     ).one()
-    return total, quota
+    return total, quota, own_id
 
 
 def seats_left(run: OpenRun) -> int:
@@ -328,8 +344,9 @@ def book_seat(
         # run's lock, they cost less than a booking (a seat freed meanwhile may be missed;
         # nothing is ever booked without the lock).
         raise ServiceError(_("名额已满，可以加入候补名单。"))
-    db.session.commit()  # a new cadre account exists before the lock is taken
     account_id = account.id
+    if account is not actor:
+        db.session.commit()  # a new cadre account exists before the lock is taken
     run = lock_run(run_id)
     try:
         if run.status != "open":
@@ -339,16 +356,14 @@ def book_seat(
         quota = quota_for(run, unit)
         if run.open_to == "units" and quota is None:
             raise ServiceError(_("该班次只接受指定单位报名，您的单位不在其中。"))
-        seat = db.session.scalar(
-            select(OpenRunSeat).where(
-                OpenRunSeat.run_id == run.id, OpenRunSeat.user_id == account_id
-            )
+        held, held_of_quota, own_id = _held_counts(
+            run.id, quota.id if quota is not None else None, account_id
         )
+        seat = db.session.get(OpenRunSeat, own_id) if own_id is not None else None
         if seat is not None and seat.status != "cancelled":
             raise ServiceError(
                 _("%(name)s已在该班次中（%(status)s）。", name=name, status=seat.status_label)
             )
-        held, held_of_quota = _held_counts(run.id, quota.id if quota is not None else None)
         full = held >= run.seats or (quota is not None and held_of_quota >= quota.seats)
         if full and not waitlist:
             raise ServiceError(_("名额已满，可以加入候补名单。"))

@@ -15,6 +15,7 @@ from portal.scheduling.models import Booking, TrainingClass
 from portal.timeutil import utcnow
 from portal.trainees import open_runs
 from portal.trainees.models import OpenRun, OpenRunSeat, RosterEntry
+from tests.conftest import recorded_statements
 from tests.scheduling.helpers import user
 from tests.trainees.helpers import publish, run_start, trainee_account
 
@@ -77,6 +78,27 @@ def test_a_trainee_books_and_a_full_run_refuses_or_waitlists(demo):
     assert seat_statuses(run.id) == [("甲", "booked"), ("乙", "booked"), ("丙", "waitlisted")]
     with pytest.raises(PermissionDenied):
         open_runs.book_seat(run.id, user("party_school_staff"))
+
+
+def test_a_booking_in_a_rush_keeps_its_round_trips_few(demo):
+    """Under the run's lock each statement keeps the next booking waiting: a trainee's
+    booking reads the run, its quotas, the held seats with the trainee's own seat, and writes
+    the seat and the message; it does not read the trainee again (PostgreSQL goes on in the
+    transaction that read; SQLite starts an immediate one, after which the user reloads)."""
+    run = publish(seats=5)
+    a = trainee_account("甲", "13900000101")
+    db.session.refresh(a)
+    run_id = run.id
+    postgres = db.engine.dialect.name == "postgresql"
+    with recorded_statements() as statements:
+        open_runs.book_seat(run_id, a)
+    # (SQLite's page cache generations are bumped after the commit, on a connection of their own.)
+    statements = [s for s in statements if "cache_generations" not in s]
+    users = [s for s in statements if "FROM users" in s]
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(users) == (0 if postgres else 1), users
+    assert len(writes) == 2, writes  # the seat, the trainee's message
+    assert len(statements) <= (7 if postgres else 8), statements
 
 
 def test_cancelling_frees_the_seat_at_once_for_the_first_in_line(demo):
