@@ -4,7 +4,8 @@ Loads the demo season on the database given, fills the demo open run, then times
 profiles ``POST /runs/<id>/book`` by a logged-in trainee, as the rush's refused attempts
 (the run full) and as accepted ones (seats freed each time):
 
-    .venv/bin/python bench/profile_rush.py --url postgresql+psycopg://postgres@127.0.0.1:5432/scratch
+    .venv/bin/python bench/profile_rush.py --url postgresql+psycopg://postgres@127.0.0.1:5432/scratch \
+        --redis redis://127.0.0.1:6379/13 [--profile [--sort tottime]]
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ def main() -> None:
     parser.add_argument("--url", default="sqlite:///" + tempfile.mktemp(suffix=".sqlite3"))
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--redis", default=None, help="Redis for the page cache and logins, as in production"
+    )
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
+    parser.add_argument("--callers", default="", help="also who calls functions matching this")
     args = parser.parse_args()
     app = create_app(
         {
+            "CACHE_REDIS_URL": args.redis,
             "SQLALCHEMY_DATABASE_URI": args.url,
             "SECRET_KEY": "profile",
             "WTF_CSRF_ENABLED": False,
@@ -80,7 +87,10 @@ def main() -> None:
         profile.enable()
         burst(args.requests)
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+        stats = pstats.Stats(profile).sort_stats(args.sort)
+        stats.print_stats(45)
+        if args.callers:
+            stats.print_callers(args.callers)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, session
-from flask_babel import Babel, lazy_gettext
+import functools
+
+from babel import support
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, get_locale, lazy_gettext
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -14,6 +17,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from wtforms.i18n import messages_path
 
 # Named constraints, so Alembic migrations are the same on SQLite (batch mode) and PostgreSQL.
 NAMING_CONVENTION = {
@@ -93,5 +97,19 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_wtforms_translations_of_request)
     bootstrap.init_app(app)
     limiter.init_app(app)
+
+
+@functools.cache
+def wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' own messages in ``locale``, read from disk once per process."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _wtforms_translations_of_request() -> None:
+    # Flask-WTF reads WTForms' catalogue from disk for every request that builds a form
+    # (an unlabelled field's label, a validator's message) and keeps it on the request
+    # as ``wtforms_translations``: given here, it is read once per process and locale.
+    request.wtforms_translations = wtforms_translations(str(get_locale()))

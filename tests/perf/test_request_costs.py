@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 from wtforms import SelectField
 
+from portal import extensions
 from portal.catalog import forms
 from portal.extensions import db
 
@@ -36,6 +37,41 @@ def test_a_page_looks_up_its_translations_once(demo, client, monkeypatch):
     assert "On-site teaching sites" in client.get("/sites").get_data(as_text=True)
     client.post("/locale", data={"locale": "zh_Hans_CN", "next": "/sites"})
     assert "现场教学点" in client.get("/sites").get_data(as_text=True)
+
+
+def test_wtforms_messages_are_read_from_disk_once(demo, client, monkeypatch):
+    """Flask-WTF would read WTForms' catalogue for every request that builds a form."""
+    from babel import support
+
+    loads = []
+    real = support.Translations.load
+
+    def counting(*args, **kwargs):
+        loads.append(kwargs.get("domain"))
+        return real(*args, **kwargs)
+
+    from flask_wtf import FlaskForm
+    from wtforms import HiddenField
+
+    class Unlabelled(FlaskForm):
+        waitlist = HiddenField()  # its label is WTForms' gettext of "Waitlist"
+
+    client.application.add_url_rule("/unlabelled", "unlabelled", lambda: Unlabelled().waitlist())
+    monkeypatch.setattr(support.Translations, "load", counting)
+    extensions.wtforms_translations.cache_clear()
+    for _ in range(3):
+        assert client.get("/unlabelled").status_code == 200
+    assert loads.count("wtforms") == 1
+    # Each locale has its own: WTForms' messages in English after switching.
+    client.post("/locale", data={"locale": "en", "next": "/login"})
+    with client.application.test_request_context():
+        assert extensions.wtforms_translations("en").gettext("Not a valid integer value.") == (
+            "Not a valid integer value."
+        )
+        assert (
+            extensions.wtforms_translations("zh_Hans_CN").gettext("Not a valid integer value.")
+            != "Not a valid integer value."
+        )
 
 
 @pytest.mark.parametrize(
