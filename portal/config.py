@@ -32,6 +32,9 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"
     # Login: failed attempts allowed per client address, and per account before a lockout.
     RATELIMIT_STORAGE_URI = "memory://"
+    # Said for every app: Flask-Limiter's one limiter would otherwise keep the last app's
+    # setting (an app built with RATELIMIT_ENABLED=False turned it off for later ones).
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_MAX_FAILURES = 5

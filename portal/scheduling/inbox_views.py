@@ -32,7 +32,7 @@ from portal.scheduling.booking_views import (
 )
 from portal.scheduling.fitting import BookingRefused
 from portal.scheduling.models import Reservation
-from portal.scheduling.waitlist import expire_offers
+from portal.scheduling.waitlist import expire_due_offers
 from portal.timeutil import LOCAL_TZ
 
 INBOX_TABS = {
@@ -67,7 +67,7 @@ def page_number() -> int:
 
 @bp.get("/inbox")
 @login_required
-@private_page(before=expire_offers)
+@private_page(before=expire_due_offers)
 def inbox():
     require_member_staff()
     status = request.args.get("status", "pending")
