@@ -257,6 +257,11 @@ def enabled() -> bool:
     return bool(current_app.config.get("PAGE_CACHE")) and EXTENSION in current_app.extensions
 
 
+def shared_generations() -> bool:
+    """Whether the generations live in Redis (reading them costs no database statement)."""
+    return enabled() and isinstance(current_app.extensions[EXTENSION], RedisGenerations)
+
+
 def generations() -> dict[str, int]:
     """The current generation of every area (0 for an area never changed)."""
     stored = current_app.extensions[EXTENSION].read()
