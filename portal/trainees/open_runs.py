@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, literal, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
 from portal.auth.models import User
@@ -67,8 +67,11 @@ def lock_run(run_id: int) -> OpenRun:
     if not (postgres and locking and not (session.new or session.dirty or session.deleted)):
         session.rollback()
         session.connection(execution_options={SQLITE_IMMEDIATE: locking})
-    query = select(OpenRun).where(OpenRun.id == run_id)
-    run = db.session.scalar(query.with_for_update() if locking else query)
+    # The quotas come with it (one round trip less while the lock is held).
+    query = select(OpenRun).options(joinedload(OpenRun.quotas)).where(OpenRun.id == run_id)
+    if locking:
+        query = query.with_for_update(of=OpenRun)
+    run = db.session.execute(query).unique().scalar_one_or_none()
     if run is None:
         raise NotFound(_("没有找到该开放班次。"))
     return run

@@ -98,7 +98,7 @@ def test_a_booking_in_a_rush_keeps_its_round_trips_few(demo):
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
     assert len(users) == (0 if postgres else 1), users
     assert len(writes) == 2, writes  # the seat, the trainee's message
-    assert len(statements) <= (7 if postgres else 8), statements
+    assert len(statements) <= (6 if postgres else 7), statements
 
 
 def test_cancelling_frees_the_seat_at_once_for_the_first_in_line(demo):
