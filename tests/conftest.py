@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -122,6 +122,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     and logins checked in the database, and again with both in Redis (auth/login_cache.py)."""
     if metafunc.definition.get_closest_marker("redis_too") and "app" in metafunc.fixturenames:
         metafunc.parametrize("app", ["database", "redis"], indirect=True)
+
+
+def demo_apps(
+    schema: str, tmp_path, names: Iterable[str] = ("a",), season: Iterable[str] = (), **config
+) -> Iterator[list[Flask]]:
+    """Portal apps (servers) on one database with the demo (and ``season``'s parts) loaded,
+    each with ``config``; the first one's app context is pushed while they are used."""
+    apps = [make_test_app(schema, str(tmp_path / name), **config) for name in names]
+    with apps[0].app_context():
+        empty_all_tables()
+        from portal.demo import load_demo
+
+        load_demo(season=list(season))
+        db.session.commit()
+        yield apps
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

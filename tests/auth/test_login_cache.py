@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from portal import pagecache
 from portal.auth.models import User, UserSession
 from portal.extensions import db
-from tests.conftest import empty_all_tables, login, make_test_app, recorded_statements
+from tests.conftest import demo_apps, login, recorded_statements
 
 pytestmark = pytest.mark.db
 
@@ -26,21 +26,9 @@ pytestmark = pytest.mark.db
 def servers(_schema: str, tmp_path, shared_redis):
     """Two portal apps (two servers) sharing the database and one Redis, demo loaded."""
     url, prefix = shared_redis
-    apps = [
-        make_test_app(
-            _schema, str(tmp_path / name), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix
-        )
-        for name in ("a", "b")
-    ]
-    with apps[0].app_context():
-        empty_all_tables()
-        from portal.demo import load_demo
-
-        load_demo()
-        db.session.commit()
-        yield apps
-        db.session.remove()
-        db.engine.dispose()
+    yield from demo_apps(
+        _schema, tmp_path, ("a", "b"), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix
+    )
 
 
 def signed_in(app, username: str):
@@ -55,6 +43,17 @@ def moved_to(client, app):
     with client.session_transaction() as kept, other.session_transaction() as moved:
         moved.update(dict(kept))
     return other
+
+
+def on_both(servers, username: str, url: str):
+    """``username``'s browser signed in on server A, and its next request going to B, where
+    ``url`` opens (the login now held in Redis)."""
+    a, b = servers
+    client = signed_in(a, username)
+    other = moved_to(client, b)
+    with b.app_context():
+        assert other.get(url).status_code == 200
+    return client, other
 
 
 def user(username: str) -> User:
@@ -122,10 +121,7 @@ def test_a_login_elsewhere_keeps_what_is_held(servers):
 
 def test_logging_out_on_one_server_ends_the_login_on_the_other(servers):
     a, b = servers
-    organizer = signed_in(a, "organizer")
-    on_b = moved_to(organizer, b)
-    with b.app_context():
-        assert on_b.get("/account/password").status_code == 200
+    organizer, on_b = on_both(servers, "organizer", "/account/password")
     organizer.post("/logout")
     with b.app_context():
         response = on_b.get("/account/password")
@@ -135,11 +131,8 @@ def test_logging_out_on_one_server_ends_the_login_on_the_other(servers):
 
 @pytest.mark.parametrize("how", ["orm", "bulk"])
 def test_a_role_changed_by_any_path_is_seen_on_the_next_request(servers, how):
-    a, b = servers
-    office = signed_in(a, "office")
-    on_b = moved_to(office, b)
-    with b.app_context():
-        assert on_b.get("/admin/users").status_code == 200
+    _, b = servers
+    office, on_b = on_both(servers, "office", "/admin/users")
     if how == "orm":
         user("office").role = "organizer"
     else:
@@ -162,10 +155,7 @@ def test_a_login_row_deleted_ends_the_held_login(servers):
 
 def test_deactivation_by_the_office_ends_a_held_login_at_once(servers):
     a, b = servers
-    organizer = signed_in(a, "organizer")
-    on_b = moved_to(organizer, b)
-    with b.app_context():
-        assert on_b.get("/account/password").status_code == 200
+    _, on_b = on_both(servers, "organizer", "/account/password")
     office = signed_in(a, "office")
     target = user("organizer")
     response = office.post(f"/admin/users/{target.id}/active", data={"active": "0"})
@@ -176,38 +166,21 @@ def test_deactivation_by_the_office_ends_a_held_login_at_once(servers):
 
 
 def test_without_redis_reachable_logins_are_checked_in_the_database(_schema, tmp_path, caplog):
-    app = make_test_app(_schema, str(tmp_path), CACHE_REDIS_URL="redis://127.0.0.1:1/0")
-    with app.app_context():
-        empty_all_tables()
-        from portal.demo import load_demo
-
-        load_demo()
-        db.session.commit()
+    for (app,) in demo_apps(_schema, tmp_path, CACHE_REDIS_URL="redis://127.0.0.1:1/0"):
         client = signed_in(app, "organizer")
         assert client.get("/account/password").status_code == 200
         client.post("/logout")
         assert client.get("/account/password").status_code == 302
-        db.session.remove()
-        db.engine.dispose()
     assert "login cache unavailable" in caplog.text
 
 
 def test_login_cache_off_asks_the_database(_schema, tmp_path, shared_redis):
     url, prefix = shared_redis
-    app = make_test_app(
-        _schema, str(tmp_path), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix, LOGIN_CACHE=False
-    )
-    with app.app_context():
-        empty_all_tables()
-        from portal.demo import load_demo
-
-        load_demo()
-        db.session.commit()
+    config = {"CACHE_REDIS_URL": url, "PAGE_CACHE_KEY_PREFIX": prefix, "LOGIN_CACHE": False}
+    for (app,) in demo_apps(_schema, tmp_path, **config):
         client = signed_in(app, "organizer")
         client.get("/account/password")
         with recorded_statements() as statements:
             assert client.get("/account/password").status_code == 200
         assert [s for s in statements if "user_sessions" in s]
         assert redis.Redis.from_url(url).keys(f"{prefix}login:*") == []
-        db.session.remove()
-        db.engine.dispose()

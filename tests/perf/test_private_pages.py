@@ -19,7 +19,7 @@ from portal import pagecache
 from portal.extensions import db
 from portal.scheduling.models import Reservation, TrainingClass
 from portal.trainees.demo import DEMO_CLASS
-from tests.conftest import empty_all_tables, login, make_test_app, recorded_statements
+from tests.conftest import demo_apps, login, recorded_statements
 
 pytestmark = pytest.mark.db
 
@@ -199,39 +199,24 @@ def test_a_kept_page_costs_the_login_and_the_generations(season):
 
 
 def test_it_can_be_turned_off(_schema, tmp_path):
-    app = make_test_app(_schema, str(tmp_path), PRIVATE_PAGE_CACHE=False)
-    with app.app_context():
-        empty_all_tables()
-        from portal.demo import load_demo
-
-        load_demo(season=["trainees"])
-        db.session.commit()
+    for (app,) in demo_apps(_schema, tmp_path, season=["trainees"], PRIVATE_PAGE_CACHE=False):
         trainee = signed_in(app, "trainee")
         assert state(get(trainee, "/me")) is None
         assert state(get(trainee, "/me")) is None
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
 def two_servers(_schema: str, tmp_path, shared_redis):
     """Two portal apps (two servers) sharing the database and one Redis."""
     url, prefix = shared_redis
-    apps = [
-        make_test_app(
-            _schema, str(tmp_path / name), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix
-        )
-        for name in ("a", "b")
-    ]
-    with apps[0].app_context():
-        empty_all_tables()
-        from portal.demo import load_demo
-
-        load_demo(season=["trainees", "attendance"])
-        db.session.commit()
-        yield apps
-        db.session.remove()
-        db.engine.dispose()
+    yield from demo_apps(
+        _schema,
+        tmp_path,
+        ("a", "b"),
+        season=["trainees", "attendance"],
+        CACHE_REDIS_URL=url,
+        PAGE_CACHE_KEY_PREFIX=prefix,
+    )
 
 
 def test_two_servers_share_a_users_pages_and_see_each_others_changes(two_servers):

@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.scheduling import waitlist
 from portal.scheduling.models import Reservation
 from portal.timeutil import utcnow
-from tests.conftest import empty_all_tables, login, make_test_app, recorded_statements
+from tests.conftest import demo_apps, login, recorded_statements
 
 pytestmark = pytest.mark.db
 
@@ -26,16 +26,10 @@ pytestmark = pytest.mark.db
 @pytest.fixture
 def redis_app(_schema: str, tmp_path, shared_redis):
     url, prefix = shared_redis
-    app = make_test_app(_schema, str(tmp_path), CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix)
-    with app.app_context():
-        empty_all_tables()
-        from portal.demo import load_demo
-
-        load_demo(season=["scheduling"])
-        db.session.commit()
+    for (app,) in demo_apps(
+        _schema, tmp_path, season=["scheduling"], CACHE_REDIS_URL=url, PAGE_CACHE_KEY_PREFIX=prefix
+    ):
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def the_offer() -> Reservation:
