@@ -74,7 +74,8 @@ LOGINS = "logins"
 LOGIN_TABLES = frozenset({"users", "user_sessions"})
 # A statement that only deletes logins too old to be used anyway (at every login) does not
 # end any login that may still be held: ``.execution_options(**EXPIRED_LOGINS_ONLY)``.
-EXPIRED_LOGINS_ONLY = {"portal_expired_logins_only": True}
+EXPIRED_LOGINS_ONLY_OPTION = "portal_expired_logins_only"
+EXPIRED_LOGINS_ONLY = {EXPIRED_LOGINS_ONLY_OPTION: True}
 
 # Which public area each table's rows belong to. Tables public pages never show are left
 # out on purpose (IGNORED); any other table bumps every public area. Every table but those
@@ -367,7 +368,7 @@ def _after_bulk_statement(state: ORMExecuteState) -> None:
         logins = (
             not state.is_insert
             and name in LOGIN_TABLES
-            and not state.execution_options.get("portal_expired_logins_only")
+            and not state.execution_options.get(EXPIRED_LOGINS_ONLY_OPTION)
         )
         _touch(state.session, [name], logins=logins)
 

@@ -71,15 +71,16 @@ def held_user(user_id: int, token_hash: str, since: datetime) -> tuple[User | No
     except Exception:
         log.exception("login cache unavailable")
         return None, None
+    generation = generation or b"0"  # never moved yet
     if raw is None:
-        return None, generation or b"0"
+        return None, generation
     entry = pickle.loads(raw)
     if (
-        entry["generation"] != (generation or b"0")
+        entry["generation"] != generation
         or entry["user"]["id"] != user_id
         or entry["created_at"] <= since
     ):
-        return None, generation or b"0"
+        return None, generation
     user = User(**entry["user"])
     make_transient_to_detached(user)  # as if loaded: no change to flush
     return db.session.merge(user, load=False), generation
