@@ -148,16 +148,36 @@ class ClockField(TimeField):
 
 def show_errors(form: Any, error: Any) -> None:
     """Put a service's messages (``portal.errors.ServiceError``) beside the form fields they
-    concern, else on top of the page; what was typed stays in the form."""
+    concern, else on top of the page; what was typed stays in the form. Error keys may name
+    a field of a list of sub-forms (``criteria-0-name``)."""
     from portal.errors import ValidationFailed
 
     errors = (
         error.errors if isinstance(error, ValidationFailed) else {error.field or "": error.message}
     )
     for name, message in errors.items():
-        field = getattr(form, name, None) if name and form is not None else None
-        if field is not None and hasattr(field, "errors"):
+        field = find_field(form, name) if name and form is not None else None
+        if field is not None:
             if message not in field.errors:
                 field.errors = [*field.errors, message]
         else:
             flash(message, "danger")
+
+
+def find_field(form: Any, name: str) -> Any:
+    """The field ``name`` of ``form``, or of one of its lists of sub-forms; None if none."""
+    field = getattr(form, name, None)
+    if field is not None and hasattr(field, "errors"):
+        return field
+    for candidate in form:
+        if candidate.type == "FieldList":
+            for row in candidate:
+                for sub in row.form:
+                    if sub.name == name:
+                        return sub
+    return None
+
+
+def form_errors_text(form: Any) -> str:
+    """A form's validation errors in one line (for a flashed message)."""
+    return "；".join(str(e) for errors in form.errors.values() for e in errors)

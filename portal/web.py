@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,7 +29,8 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from portal.extensions import login_manager
+from portal.errors import ServiceError
+from portal.extensions import db, login_manager
 from portal.specs import NavItem
 from portal.timeutil import LOCAL_TZ
 
@@ -95,6 +98,21 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or target.startswith("//"):
         return default
     return target
+
+
+def act(work: Callable[[], Any], done: str, *, commit: bool = True) -> bool:
+    """Run a service call for a view; flash its refusal (``ServiceError``, rolled back) or
+    ``done`` (committed unless ``commit`` is False). True when it went through."""
+    try:
+        work()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return False
+    if commit:
+        db.session.commit()
+    flash(done, "success")
+    return True
 
 
 def core_nav_items(user) -> list[NavItem]:

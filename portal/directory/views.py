@@ -7,7 +7,6 @@ import io
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -33,8 +32,9 @@ from portal.directory import assessment, forms, services, supervision, yearly
 from portal.directory.models import SiteChangeRequest, SiteWarning, SupervisionVisit
 from portal.errors import NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
-from portal.formfields import show_errors
+from portal.formfields import form_errors_text, show_errors
 from portal.scheduling.settings import setting
+from portal.web import act
 
 log = logging.getLogger(__name__)
 bp = Blueprint("directory", __name__, url_prefix="/directory", template_folder="templates")
@@ -55,24 +55,6 @@ def load_site(site_id: int) -> TeachingSite:
         return services.get_site(site_id, current_user)
     except NotFound:
         abort(404)
-
-
-def errors_text(form: Any) -> str:
-    return "；".join(str(e) for errors in form.errors.values() for e in errors)
-
-
-def act(work: Callable[[], Any], done: str, *, commit: bool = True) -> bool:
-    """Run a service call; flash its refusal or ``done``. True when it went through."""
-    try:
-        work()
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return False
-    if commit:
-        db.session.commit()
-    flash(done, "success")
-    return True
 
 
 # ---------------------------------------------------------------- members and office: sites
@@ -159,7 +141,7 @@ def propose(site_id: int):
     site = load_site(site_id)
     form = forms.ProposalForm(prefix="proposal")
     if not form.validate_on_submit():
-        flash(errors_text(form) or _("请重新提交。"), "danger")
+        flash(form_errors_text(form) or _("请重新提交。"), "danger")
     else:
         act(
             lambda: services.submit_proposal(
@@ -224,7 +206,7 @@ def warn(site_id: int):
     site = load_site(site_id)
     form = forms.WarnForm(prefix="warn")
     if not form.validate_on_submit():
-        flash(errors_text(form), "danger")
+        flash(form_errors_text(form), "danger")
     else:
         act(
             lambda: services.warn(
@@ -254,7 +236,7 @@ def _step(site_id: int, work: Callable[..., int], done: str, prefix: str):
     site = load_site(site_id)
     form = forms.StepForm(prefix=prefix)
     if not form.validate_on_submit():
-        flash(errors_text(form), "danger")
+        flash(form_errors_text(form), "danger")
         return redirect(url_for("directory.site", site_id=site_id))
     try:
         cancelled = work(site, current_user, form.reason.data, form.on_bookings.data)
@@ -468,7 +450,7 @@ def finding_add(visit_id: int):
     form = forms.FindingForm(prefix="finding")
     form.site_id.choices = [(str(i), str(i)) for i in visit.site_ids]
     if not form.validate_on_submit():
-        flash(errors_text(form), "danger")
+        flash(form_errors_text(form), "danger")
     else:
         act(
             lambda: supervision.add_finding(

@@ -45,16 +45,16 @@ from portal.events.models import GRADES, ContestEntry, ContestJudge, JointEvent
 from portal.events.views import (
     bp,
     entry_form,
-    form_errors_text,
     judge_form,
     load_event,
     refuse,
     render_detail,
     require_office,
-    show_errors,
     xlsx_response,
 )
 from portal.extensions import db
+from portal.formfields import form_errors_text, show_errors
+from portal.web import act
 
 # ---------------------------------------------------------------- contests: criteria, judges, entries
 
@@ -118,14 +118,7 @@ def judge_delete(event_id: int, judge_id: int):
         abort(404)
     if not forms.PlainForm().validate_on_submit():
         abort(400)
-    try:
-        remove_judge(appointment, current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("已撤销评委。"), "success")
+    act(lambda: remove_judge(appointment, current_user), _("已撤销评委。"))
     return redirect(url_for(".detail", event_id=event_id) + "#judges")
 
 
@@ -170,14 +163,7 @@ def entry_withdraw(entry_id: int):
     event_id = entry.event_id
     if not forms.PlainForm().validate_on_submit():
         abort(400)
-    try:
-        withdraw_entry(entry, current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("已撤回参赛项目。"), "success")
+    act(lambda: withdraw_entry(entry, current_user), _("已撤回参赛项目。"))
     return redirect(url_for(".detail", event_id=event_id) + "#entries")
 
 
@@ -319,14 +305,8 @@ def results_publish(event_id: int):
     event = load_event(event_id)
     if not forms.PlainForm().validate_on_submit():
         abort(400)
-    try:
-        publish_results_confirmed(event, current_user, request.form.get("confirm") == "yes")
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("成绩已公布。"), "success")
+    confirmed = request.form.get("confirm") == "yes"
+    act(lambda: publish_results_confirmed(event, current_user, confirmed), _("成绩已公布。"))
     return redirect(url_for(".results", event_id=event_id))
 
 

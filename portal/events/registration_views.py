@@ -29,10 +29,10 @@ from portal.events.views import (
     refuse,
     registration_form,
     render_detail,
-    show_errors,
     xlsx_response,
 )
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.timeutil import LOCAL_TZ
 
 # ---------------------------------------------------------------- registrations

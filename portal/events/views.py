@@ -1,6 +1,6 @@
 """Pages of the joint events: the list, creating, editing, publishing and cancelling an event,
 the event's page and its programme; the blueprint ``events`` and the helpers its other
-modules share (``load_event``, ``refuse``, ``show_errors``, ``render_detail`` and the forms
+modules share (``load_event``, ``refuse``, ``render_detail`` and the forms
 it shows, ``xlsx_response``, …).
 
 The calendar and iCalendar feeds are in calendar_views.py, registrations in
@@ -25,7 +25,7 @@ from wtforms import SelectChoice
 
 from portal.catalog import excel
 from portal.catalog.models import Course
-from portal.errors import NotFound, ServiceError, ValidationFailed
+from portal.errors import NotFound, ServiceError
 from portal.events import forms
 from portal.events.access import (
     can_take_part,
@@ -61,7 +61,9 @@ from portal.events.registrations import (
 )
 from portal.events.validation import is_id
 from portal.extensions import db
+from portal.formfields import show_errors
 from portal.members.models import Member
+from portal.web import act
 
 bp = Blueprint("events", __name__, template_folder="templates")
 
@@ -88,44 +90,11 @@ def require_office() -> None:
         abort(403)
 
 
-def show_errors(form: Any, error: ServiceError) -> None:
-    """Put a service's messages beside the fields they concern, else on top of the page.
-
-    Error keys may name a field of a list of sub-forms (``criteria-0-name``).
-    """
-    errors = (
-        error.errors if isinstance(error, ValidationFailed) else {error.field or "": error.message}
-    )
-    for name, message in errors.items():
-        field = find_field(form, name) if name and form is not None else None
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "danger")
-
-
-def find_field(form: Any, name: str) -> Any:
-    field = getattr(form, name, None)
-    if field is not None and hasattr(field, "errors"):
-        return field
-    for candidate in form:
-        if candidate.type == "FieldList":
-            for row in candidate:
-                for sub in row.form:
-                    if sub.name == name:
-                        return sub
-    return None
-
-
 def member_choices(event: JointEvent) -> list[SelectChoice]:
     members = db.session.scalars(select(Member).order_by(Member.id))
     return [SelectChoice(0, _("请选择"))] + [
         SelectChoice(m.id, m.short_name) for m in members if open_to(event, m.id)
     ]
-
-
-def form_errors_text(form: Any) -> str:
-    return "；".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def xlsx_response(data: bytes, name: str) -> BaseResponse:
@@ -254,14 +223,7 @@ def publish(event_id: int):
     event = load_event(event_id)
     if not forms.PlainForm().validate_on_submit():
         abort(400)
-    try:
-        publish_event(event, current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("活动已发布。"), "success")
+    act(lambda: publish_event(event, current_user), _("活动已发布。"))
     return redirect(url_for(".detail", event_id=event_id))
 
 
@@ -433,12 +395,5 @@ def session_delete(event_id: int, session_id: int):
         abort(404)
     if not forms.PlainForm().validate_on_submit():
         abort(400)
-    try:
-        remove_session(session, current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("已删除日程。"), "success")
+    act(lambda: remove_session(session, current_user), _("已删除日程。"))
     return redirect(url_for(".detail", event_id=event_id) + "#programme")
